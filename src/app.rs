@@ -1,0 +1,371 @@
+//! The commands: where the pure plan meets files, the terminal and exit codes.
+
+use crate::apply::{self, Destination};
+use crate::check;
+use crate::cli::{ApplyArgs, Cli, Command, ExplainArgs, FixArgs, PlanArgs};
+use crate::plan::{self, Plan, PlanOptions};
+use crate::printer::Printer;
+use crate::render::{self, Format, text::Style};
+use crate::source::{self, InputError, Origin};
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+
+pub fn run(cli: Cli, printer: &Printer) -> i32 {
+    let result = match cli.command {
+        Command::Plan(args) => plan_cmd(args, printer),
+        Command::Apply(args) => apply_cmd(args, printer),
+        Command::Explain(args) => explain_cmd(args, printer),
+    };
+    match result {
+        Ok(code) => code,
+        // A closed pipe (`fargate-rtm plan | head`) is not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            printer.error(&format!("cannot write output: {e}"), None);
+            1
+        }
+    }
+}
+
+fn plan_options(fix: &FixArgs) -> Result<PlanOptions, String> {
+    if let Some(v) = &fix.platform_version
+        && check::platform_version_too_old::is_supported(v) != Some(true)
+    {
+        return Err(format!(
+            "`--platform-version {v}` is not `LATEST` or `1.4.0` and later"
+        ));
+    }
+    if let Some(arn) = &fix.execution_role_arn {
+        let ok = arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/");
+        if !ok {
+            return Err(format!(
+                "`--execution-role-arn {arn}` is not an IAM role ARN (`arn:aws:iam::ACCOUNT:role/NAME`)"
+            ));
+        }
+    }
+    Ok(PlanOptions {
+        checks: check::Options {
+            execution_role_arn: fix.execution_role_arn.clone(),
+            platform_version: fix.platform_version.clone(),
+        },
+        registerable: fix.registerable,
+    })
+}
+
+/// Reads, parses and plans every input; a failure on one input never stops the others.
+pub fn build_plan(origins: Vec<Origin>, mut errors: Vec<InputError>, opts: &PlanOptions) -> Plan {
+    let mut docs = Vec::with_capacity(origins.len());
+    for origin in origins {
+        let planned = source::read(&origin)
+            .and_then(|bytes| source::parse(origin, &bytes))
+            .and_then(|doc| plan::plan_document(&doc, opts));
+        match planned {
+            Ok(d) => docs.push(d),
+            Err(e) => errors.push(e),
+        }
+    }
+    Plan { docs, errors }
+}
+
+fn expand_inputs(paths: &[String], printer: &Printer) -> Option<(Vec<Origin>, Vec<InputError>)> {
+    if paths.is_empty() {
+        printer.error(
+            "no input",
+            Some("give task or service definition files, directories, or `-` for standard input"),
+        );
+        return None;
+    }
+    if paths.iter().filter(|p| *p == "-").count() > 1 {
+        printer.error("`-` (standard input) can be given once", None);
+        return None;
+    }
+    Some(source::expand(paths))
+}
+
+fn render(plan: &Plan, format: Format, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    match format {
+        Format::Text => render::text::render(plan, out, Style { color }),
+        Format::Json => render::write_json(out, &render::json::to_value(plan)),
+        Format::Patch => render::patches(plan, out),
+        Format::Sarif => render::write_json(out, &render::sarif::to_value(plan)),
+    }
+}
+
+fn plan_cmd(args: PlanArgs, printer: &Printer) -> io::Result<i32> {
+    let opts = match plan_options(&args.fix) {
+        Ok(o) => o,
+        Err(e) => {
+            printer.error(&e, None);
+            return Ok(1);
+        }
+    };
+    let Some((origins, errors)) = expand_inputs(&args.paths, printer) else {
+        return Ok(1);
+    };
+    let plan = build_plan(origins, errors, &opts);
+    // In JSON-like formats the errors are part of the document; in text they go to stderr.
+    if args.format == Format::Text {
+        plan.errors.iter().for_each(|e| printer.input_error(e));
+    }
+    render(
+        &plan,
+        args.format,
+        &mut printer.stdout(),
+        printer.stdout_color,
+    )?;
+    let mut code = plan.exit_code();
+    if let Some(out) = &args.out {
+        match save_plan(&plan, &opts, out) {
+            Ok(()) => printer.status(&format!(
+                "saved the plan to `{}`; apply it with `fargate-rtm apply {}`",
+                out.display(),
+                out.display()
+            )),
+            Err(e) => {
+                printer.error(&e, None);
+                code = 1;
+            }
+        }
+    }
+    Ok(code)
+}
+
+fn save_plan(plan: &Plan, opts: &PlanOptions, out: &Path) -> Result<(), String> {
+    let saved = apply::saved_plan(&plan.docs, opts)?;
+    let mut bytes = serde_json::to_vec_pretty(&saved).map_err(|e| e.to_string())?;
+    bytes.push(b'\n');
+    apply::write_atomic(out, &bytes, Some(0o600)).map_err(|e| {
+        format!(
+            "cannot write `{}`: {}",
+            out.display(),
+            source::io_reason(&e)
+        )
+    })
+}
+
+/// Builds the plan that `apply` carries out: from a saved plan file (checked against its
+/// fingerprints) or from the inputs.
+fn apply_plan(args: &ApplyArgs, printer: &Printer) -> Result<(Plan, bool), i32> {
+    if let [single] = args.paths.as_slice()
+        && let Some(saved) = apply::load_plan(Path::new(single))
+    {
+        let saved = saved.map_err(|e| {
+            printer.input_error(&e);
+            1
+        })?;
+        let stale = apply::stale_inputs(&saved);
+        if !stale.is_empty() {
+            let list = stale
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            printer.error(
+                &format!(
+                    "the plan is stale: {list} changed since it was saved; nothing was written"
+                ),
+                Some("run `fargate-rtm plan --out FILE` again and review it"),
+            );
+            return Err(1);
+        }
+        let opts = saved.options.to_plan_options();
+        let mut plan = Plan::default();
+        for input in saved.inputs {
+            let origin = Origin::File {
+                path: input.path.clone().into(),
+                relative: input.relative.clone(),
+            };
+            let read = std::fs::read(&input.absolute)
+                .map_err(|e| {
+                    InputError::new(
+                        input.path.clone(),
+                        format!("cannot read: {}", source::io_reason(&e)),
+                        None,
+                    )
+                })
+                .and_then(|b| source::parse(origin, &b));
+            let doc = read.and_then(|parsed| {
+                let mut d = plan::plan_document(&parsed, &opts)?;
+                apply::use_saved_patch(&mut d, &parsed, input.patch)?;
+                Ok(d)
+            });
+            match doc {
+                Ok(d) => plan.docs.push(d),
+                Err(e) => plan.errors.push(e),
+            }
+        }
+        if !plan.errors.is_empty() {
+            plan.errors.iter().for_each(|e| printer.input_error(e));
+            printer.error("the plan cannot be applied; nothing was written", None);
+            return Err(1);
+        }
+        return Ok((plan, true));
+    }
+    let opts = plan_options(&args.fix).map_err(|e| {
+        printer.error(&e, None);
+        1
+    })?;
+    let (origins, errors) = expand_inputs(&args.paths, printer).ok_or(1)?;
+    Ok((build_plan(origins, errors, &opts), false))
+}
+
+fn apply_cmd(args: ApplyArgs, printer: &Printer) -> io::Result<i32> {
+    let (plan, from_file) = match apply_plan(&args, printer) {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let has_files = plan
+        .docs
+        .iter()
+        .any(|d| matches!(d.origin, Origin::File { .. }));
+    let dest = match (&args.out_dir, args.in_place) {
+        (Some(dir), _) => Some(Destination::OutDir(dir.clone())),
+        (None, true) => Some(Destination::InPlace),
+        (None, false) => None,
+    };
+    let changes = plan.changed().count();
+    if has_files && dest.is_none() && changes > 0 {
+        printer.error(
+            "`apply` on files needs `--in-place` or `--out-dir DIR`",
+            Some("`--in-place` rewrites the inputs; `--out-dir DIR` writes patched copies; `-` reads stdin and writes stdout"),
+        );
+        return Ok(1);
+    }
+    // The plan goes to stderr: stdout may carry the patched document.
+    plan.errors.iter().for_each(|e| printer.input_error(e));
+    render::text::render(
+        &plan,
+        &mut printer.stderr(),
+        Style {
+            color: printer.stderr_color,
+        },
+    )?;
+    if changes == 0 {
+        if let Some(text) = plan.docs.iter().find_map(|d| d.stdin_text.as_ref()) {
+            // Pass standard input through unchanged so pipelines keep working.
+            printer.stdout().write_all(text.as_bytes())?;
+        }
+        printer.status("nothing to apply");
+        return Ok(if plan.errors.is_empty() { 0 } else { 1 });
+    }
+    if !args.auto_approve {
+        if !(io::stdin().is_terminal() && io::stderr().is_terminal()) {
+            printer.error(
+                "refusing to apply without confirmation: no terminal to ask on; nothing was written",
+                Some("review the plan, then run again with `--auto-approve`"),
+            );
+            return Ok(1);
+        }
+        let docs = changes;
+        let prompt = format!(
+            "Apply the fixes to {docs} document{}?",
+            if docs == 1 { "" } else { "s" }
+        );
+        let confirmed = dialoguer::Confirm::new()
+            .with_prompt(prompt)
+            .default(false)
+            .interact_on(&dialoguer::console::Term::stderr());
+        match confirmed {
+            Ok(true) => {}
+            Ok(false) => {
+                printer.error("declined; nothing was written", None);
+                return Ok(1);
+            }
+            Err(e) => {
+                printer.error(
+                    &format!("cannot ask for confirmation: {e}; nothing was written"),
+                    Some("run again with `--auto-approve`"),
+                );
+                return Ok(1);
+            }
+        }
+    }
+    let mut failed = plan.errors.len();
+    let mut written = 0;
+    for doc in &plan.docs {
+        match &doc.origin {
+            Origin::Stdin => match apply::output_bytes(doc) {
+                Some(bytes) => {
+                    printer.stdout().write_all(&bytes)?;
+                    written += 1;
+                }
+                None => printer
+                    .stdout()
+                    .write_all(doc.stdin_text.as_deref().unwrap_or_default().as_bytes())?,
+            },
+            Origin::File { .. } => {
+                let Some(dest) = &dest else { continue };
+                match apply::write_file(doc, dest) {
+                    Ok(Some(path)) => {
+                        written += 1;
+                        printer.status(&format!("wrote `{}`", path.display()));
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        failed += 1;
+                        printer.input_error(&e);
+                    }
+                }
+            }
+        }
+    }
+    let manual = plan
+        .findings()
+        .filter(|f| {
+            f.fix.applicability == crate::finding::Applicability::Manual
+                && f.severity == crate::finding::Severity::Error
+        })
+        .count();
+    let source = if from_file {
+        " from the saved plan"
+    } else {
+        ""
+    };
+    let mut msg = format!(
+        "applied{source}: {written} of {changes} document{} written",
+        if changes == 1 { "" } else { "s" }
+    );
+    if manual > 0 {
+        msg.push_str(&format!(
+            "; {manual} finding{} need a manual fix",
+            if manual == 1 { "" } else { "s" }
+        ));
+    }
+    printer.status(&msg);
+    Ok(if failed == 0 { 0 } else { 1 })
+}
+
+fn explain_cmd(args: ExplainArgs, printer: &Printer) -> io::Result<i32> {
+    let mut out = printer.stdout();
+    let Some(slug) = args.check else {
+        for c in check::ALL {
+            writeln!(
+                out,
+                "{:<30} {:<8} {}",
+                c.slug,
+                c.severity.as_str(),
+                c.summary
+            )?;
+        }
+        return Ok(0);
+    };
+    let Some(c) = check::by_slug(&slug) else {
+        let known = check::ALL
+            .iter()
+            .map(|c| format!("`{}`", c.slug))
+            .collect::<Vec<_>>()
+            .join(", ");
+        printer.error(
+            &format!("unknown check `{slug}`"),
+            Some(&format!("known checks: {known}")),
+        );
+        return Ok(1);
+    };
+    writeln!(out, "{} ({})\n", c.slug, c.severity.as_str())?;
+    writeln!(out, "{}\n", c.explain)?;
+    writeln!(out, "Sources:")?;
+    for s in c.sources {
+        writeln!(out, "- {s}")?;
+    }
+    Ok(0)
+}

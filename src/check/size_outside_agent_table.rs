@@ -1,0 +1,49 @@
+//! `size-outside-agent-table` (warning): a valid Fargate size with no published agent limit.
+
+use crate::finding::{CheckInfo, Finding, Fix, Severity};
+use crate::model::{SizeField, TaskDef};
+use crate::sizing;
+
+pub static INFO: CheckInfo = CheckInfo {
+    slug: "size-outside-agent-table",
+    severity: Severity::Warning,
+    summary: "a valid Fargate size for which GuardDuty publishes no agent limit",
+    explain: "\
+The task size is valid for ECS but GuardDuty's table has no agent memory limit for it.
+
+Why: the ECS table allows 4096 CPU with 21-30 GB and 32768 CPU (60, 120, 244 GB); GuardDuty's
+prerequisites table stops at 20 GB for 4096 CPU and at 16384 CPU. The agent still runs, but how
+much memory it may use is not documented. `fargate-rtm` assumes the nearest row's limit (128 MiB
+for 4096 CPU, 1 GiB for 32768 CPU) for `agent-memory-headroom`.
+
+Fix: none needed. Leave extra headroom, or pick a size from GuardDuty's table if you want a
+documented limit.",
+    sources: &[
+        "https://docs.aws.amazon.com/guardduty/latest/ug/prereq-runtime-monitoring-ecs-support.html",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html",
+    ],
+};
+
+pub fn check(td: &TaskDef<'_>) -> Option<Finding> {
+    let (SizeField::Ok(cpu), SizeField::Ok(mem)) = (&td.cpu, &td.memory) else {
+        return None;
+    };
+    let table = sizing::table();
+    if !table.is_valid(cpu.value, mem.value) {
+        return None;
+    }
+    let limit = table.agent_limit(cpu.value, mem.value);
+    if limit.published {
+        return None;
+    }
+    Some(Finding::new(
+        &INFO,
+        td.label(),
+        td.field_pointer("memory"),
+        format!(
+            "GuardDuty publishes no agent limit for `cpu` {} with `memory` {} MiB; {} MiB (nearest row) is assumed",
+            cpu.value, mem.value, limit.mib
+        ),
+        Fix::manual("none needed; keep extra memory headroom for the agent"),
+    ))
+}

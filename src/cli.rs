@@ -1,0 +1,85 @@
+//! Command-line arguments (clap derive structs only).
+
+use crate::printer::ColorChoice;
+use crate::render::Format;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fargate-rtm",
+    version,
+    about = "Find and fix what keeps GuardDuty Runtime Monitoring off your ECS tasks on AWS Fargate"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// When to colour output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only data and errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read-only: findings and the planned fixes as a diff
+    Plan(PlanArgs),
+    /// Apply the planned fixes after confirmation
+    Apply(ApplyArgs),
+    /// What a check means, why GuardDuty needs it, and how it is fixed
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct FixArgs {
+    /// Execution role to set where `executionRoleArn` is missing
+    #[arg(long, value_name = "ARN")]
+    pub execution_role_arn: Option<String>,
+    /// Platform version to set where it is below 1.4.0 [default: LATEST]
+    #[arg(long, value_name = "VERSION")]
+    pub platform_version: Option<String>,
+    /// Strip describe-only fields and unwrap `taskDefinition` so the output feeds `register-task-definition --cli-input-json`
+    #[arg(long)]
+    pub registerable: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Task or service definition files, directories (every `*.json` below), or `-` for stdin
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Save the plan to apply it later with `fargate-rtm apply PLAN_FILE`
+    #[arg(long, value_name = "PLAN_FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub fix: FixArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Files, directories, `-` for stdin, or one plan file saved by `plan --out`
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Apply without asking
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Rewrite the input files (atomically)
+    #[arg(long, conflicts_with = "out_dir")]
+    pub in_place: bool,
+    /// Write patched copies under DIR, with the same relative paths
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub fix: FixArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A check's slug (all checks when omitted)
+    pub check: Option<String>,
+}

@@ -1,0 +1,304 @@
+//! The planner: findings per document, merged into one RFC 6902 patch per document, and the
+//! document as it will be written. Pure: no file system, no printing.
+
+use crate::check::{self, Context, Options};
+use crate::finding::{Applicability, Finding, NotChecked, Severity};
+use crate::jsontext;
+use crate::model::{self, Resource, Shape};
+use crate::source::{Document, InputError, Origin};
+use json_patch::jsonptr::PointerBuf;
+use json_patch::{AddOperation, MoveOperation, PatchOperation, RemoveOperation};
+use serde_json::Value;
+
+/// A resource that is not checked because it does not run on Fargate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    pub resource: String,
+    pub subject: String,
+    pub reason: String,
+}
+
+/// A document that changes: its text before and after.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub old_text: String,
+    pub new_text: String,
+    pub new_value: Value,
+}
+
+/// The plan for one input document.
+#[derive(Debug, Clone)]
+pub struct DocPlan {
+    pub resource: String,
+    pub origin: Origin,
+    pub sha256: String,
+    pub bom: bool,
+    pub shape: Shape,
+    pub findings: Vec<Finding>,
+    pub not_checked: Vec<NotChecked>,
+    pub skipped: Vec<Skip>,
+    /// The merged RFC 6902 patch of every non-manual fix (plus `--registerable`).
+    pub patch: Vec<PatchOperation>,
+    pub change: Option<Change>,
+    /// The original text of standard input (passed through by `apply` when nothing changes).
+    pub stdin_text: Option<String>,
+}
+
+/// How the plan is built.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub checks: Options,
+    /// `--registerable`: strip read-only describe fields and unwrap `taskDefinition`.
+    pub registerable: bool,
+}
+
+/// The whole plan: documents and the inputs that could not be used.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub docs: Vec<DocPlan>,
+    pub errors: Vec<InputError>,
+}
+
+impl Plan {
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.docs.iter().flat_map(|d| d.findings.iter())
+    }
+
+    /// Exit code of `plan`: 1 when an input could not be used or read, else 2 when a finding of
+    /// severity error remains, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if !self.errors.is_empty() || self.findings().any(|f| f.unreadable) {
+            1
+        } else if self.findings().any(|f| f.severity == Severity::Error) {
+            2
+        } else {
+            0
+        }
+    }
+
+    pub fn changed(&self) -> impl Iterator<Item = &DocPlan> {
+        self.docs.iter().filter(|d| d.change.is_some())
+    }
+}
+
+/// Plans one parsed document.
+pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, InputError> {
+    let resource = doc.origin.display();
+    let ctx = Context {
+        options: &opts.checks,
+        document: &doc.value,
+    };
+    let mut findings = Vec::new();
+    let mut not_checked = Vec::new();
+    let mut skipped = Vec::new();
+    for r in model::resources(doc.shape, &doc.value) {
+        let r = r.map_err(|e| {
+            let at = e
+                .pointer
+                .as_ref()
+                .and_then(|p| jsontext::line_of(&doc.text, p))
+                .map(|l| format!(" (line {l})"))
+                .unwrap_or_default();
+            InputError {
+                resource: resource.clone(),
+                message: format!("{}{at}", e.message),
+                hint: e.hint.or_else(|| {
+                    Some("fix the field's type; ECS would reject this document".into())
+                }),
+            }
+        })?;
+        let outcome = match &r {
+            Resource::TaskDef(td) if td.is_fargate() => check::task_def(td, &ctx),
+            Resource::TaskDef(td) => {
+                let reason = if td.requires_compatibilities.is_empty() {
+                    "not a Fargate task definition (no `requiresCompatibilities`, so EC2)"
+                        .to_string()
+                } else {
+                    format!(
+                        "not a Fargate task definition (`requiresCompatibilities` is {})",
+                        td.requires_compatibilities.join(", ")
+                    )
+                };
+                skipped.push(Skip {
+                    resource: resource.clone(),
+                    subject: td.label(),
+                    reason,
+                });
+                continue;
+            }
+            Resource::Service(svc) if svc.is_fargate() => check::service(svc, &ctx),
+            Resource::Service(svc) => {
+                let reason = match svc.launch_type.filter(|l| !l.is_empty()) {
+                    Some(lt) => format!("not a Fargate service (`launchType` is `{lt}`)"),
+                    None if !svc.capacity_providers.is_empty() => {
+                        format!("not a Fargate service (capacity providers {})", svc.capacity_providers.join(", "))
+                    }
+                    None => "not a Fargate service (no `launchType` or Fargate capacity provider, so EC2)".to_string(),
+                };
+                skipped.push(Skip {
+                    resource: resource.clone(),
+                    subject: svc.label(),
+                    reason,
+                });
+                continue;
+            }
+        };
+        findings.extend(outcome.findings);
+        not_checked.extend(outcome.not_checked);
+    }
+    for f in &mut findings {
+        f.resource = resource.clone();
+        f.line = jsontext::line_of(&doc.text, &f.pointer).or_else(|| {
+            f.pointer
+                .parent()
+                .and_then(|p| jsontext::line_of(&doc.text, p))
+        });
+    }
+    for n in &mut not_checked {
+        n.resource = resource.clone();
+    }
+    let mut patch = merge(
+        findings
+            .iter()
+            .filter(|f| f.fix.applicability != Applicability::Manual)
+            .flat_map(|f| f.fix.patch.iter()),
+    );
+    if opts.registerable {
+        patch.extend(registerable_ops(doc));
+    }
+    let change = if patch.iter().all(|op| matches!(op, PatchOperation::Test(_))) {
+        None
+    } else {
+        let (new_text, new_value) = jsontext::apply_to_text(&doc.text, &doc.value, &patch)
+            .map_err(|e| {
+                InputError::new(
+                    resource.clone(),
+                    format!("the planned patch does not apply: {e}"),
+                    Some("this is a bug in fargate-rtm; please report it with the input"),
+                )
+            })?;
+        Some(Change {
+            old_text: doc.text.clone(),
+            new_text,
+            new_value,
+        })
+    };
+    Ok(DocPlan {
+        resource,
+        origin: doc.origin.clone(),
+        sha256: doc.sha256.clone(),
+        bom: doc.bom,
+        shape: doc.shape,
+        findings,
+        not_checked,
+        skipped,
+        patch,
+        change,
+        stdin_text: (doc.origin == Origin::Stdin).then(|| doc.text.clone()),
+    })
+}
+
+/// Merges the fixes' operations: identical operations once, and a second write to a path that
+/// is already written is dropped (the size checks share one fix, so they agree).
+fn merge<'a>(ops: impl Iterator<Item = &'a PatchOperation>) -> Vec<PatchOperation> {
+    let mut out: Vec<PatchOperation> = Vec::new();
+    for op in ops {
+        let writes = |o: &PatchOperation| !matches!(o, PatchOperation::Test(_));
+        let dup = out
+            .iter()
+            .any(|o| o == op || (writes(o) && writes(op) && o.path() == op.path()));
+        if !dup {
+            out.push(op.clone());
+        }
+    }
+    out
+}
+
+/// `--registerable`: remove `DescribeTaskDefinition`'s read-only fields, keep its `tags`, and
+/// unwrap `taskDefinition`, so the result feeds `register-task-definition --cli-input-json`.
+pub fn registerable_ops(doc: &Document) -> Vec<PatchOperation> {
+    let (base, obj) = match doc.shape {
+        Shape::DescribeTaskDefinition => (
+            PointerBuf::from_tokens(["taskDefinition"]),
+            doc.value.get("taskDefinition"),
+        ),
+        Shape::TaskDefinition => (PointerBuf::new(), Some(&doc.value)),
+        _ => return Vec::new(),
+    };
+    let Some(Value::Object(obj)) = obj else {
+        return Vec::new();
+    };
+    let mut ops: Vec<PatchOperation> = model::READ_ONLY_TASK_FIELDS
+        .iter()
+        .filter(|k| obj.contains_key(**k))
+        .map(|k| {
+            let mut path = base.clone();
+            path.push_back(*k);
+            PatchOperation::Remove(RemoveOperation { path })
+        })
+        .collect();
+    if doc.shape == Shape::DescribeTaskDefinition {
+        let tags = doc
+            .value
+            .get("tags")
+            .filter(|t| t.as_array().is_some_and(|a| !a.is_empty()));
+        if let (Some(tags), false) = (tags, obj.contains_key("tags")) {
+            ops.push(PatchOperation::Add(AddOperation {
+                path: PointerBuf::from_tokens(["taskDefinition", "tags"]),
+                value: tags.clone(),
+            }));
+        }
+        ops.push(PatchOperation::Move(MoveOperation {
+            from: base,
+            path: PointerBuf::new(),
+        }));
+    }
+    ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(text: &str) -> DocPlan {
+        let doc = crate::source::parse(Origin::Stdin, text.as_bytes()).unwrap();
+        plan_document(&doc, &PlanOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn size_checks_share_one_patch() {
+        let p = plan(
+            r#"{"requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512", "executionRoleArn": "r",
+            "containerDefinitions": [{"name": "a", "memory": 512}]}"#,
+        );
+        assert_eq!(p.findings.len(), 1);
+        assert_eq!(p.findings[0].check.slug, "agent-memory-headroom");
+        let v = &p.change.unwrap().new_value;
+        assert_eq!(
+            (v["cpu"].as_str(), v["memory"].as_str()),
+            (Some("256"), Some("1024"))
+        );
+    }
+
+    #[test]
+    fn registerable_unwraps_describe_output() {
+        let doc = crate::source::parse(
+            Origin::Stdin,
+            br#"{"taskDefinition": {"family": "f", "revision": 3, "status": "ACTIVE", "containerDefinitions": []}, "tags": [{"key": "k", "value": "v"}]}"#,
+        )
+        .unwrap();
+        let p = plan_document(
+            &doc,
+            &PlanOptions {
+                registerable: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let v = p.change.unwrap().new_value;
+        assert_eq!(
+            v,
+            serde_json::json!({"family": "f", "containerDefinitions": [], "tags": [{"key": "k", "value": "v"}]})
+        );
+    }
+}

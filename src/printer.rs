@@ -1,0 +1,79 @@
+//! All output goes through here: data to stdout, status and errors to stderr, colour only on a
+//! terminal and never with `NO_COLOR`.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use crate::source::InputError;
+use std::io::{self, IsTerminal, Write};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    pub stdout_color: bool,
+    pub stderr_color: bool,
+    pub quiet: bool,
+}
+
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+impl Printer {
+    pub fn new(choice: ColorChoice, quiet: bool) -> Self {
+        let decide = |tty: bool| match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => tty && !no_color(),
+        };
+        Printer {
+            stdout_color: decide(io::stdout().is_terminal()),
+            stderr_color: decide(io::stderr().is_terminal()),
+            quiet,
+        }
+    }
+
+    pub fn stdout(&self) -> io::StdoutLock<'static> {
+        io::stdout().lock()
+    }
+
+    pub fn stderr(&self) -> io::StderrLock<'static> {
+        io::stderr().lock()
+    }
+
+    /// A status line on stderr (suppressed by `--quiet`).
+    pub fn status(&self, msg: &str) {
+        if !self.quiet {
+            let _ = writeln!(io::stderr(), "{msg}");
+        }
+    }
+
+    fn label(&self, code: &str, label: &str) -> String {
+        if self.stderr_color {
+            format!("\x1b[{code}m{label}\x1b[0m")
+        } else {
+            label.to_string()
+        }
+    }
+
+    /// `error: ...` and `hint: ...` on stderr.
+    pub fn error(&self, msg: &str, hint: Option<&str>) {
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "{}: {msg}", self.label("1;31", "error"));
+        if let Some(h) = hint {
+            let _ = writeln!(err, "  {}: {h}", self.label("1;36", "hint"));
+        }
+    }
+
+    pub fn input_error(&self, e: &InputError) {
+        self.error(
+            &format!("`{}`: {}", e.resource, e.message),
+            e.hint.as_deref(),
+        );
+    }
+}

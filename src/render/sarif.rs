@@ -1,0 +1,92 @@
+//! `--format sarif`: SARIF 2.1.0 for code scanning, built with the `serde-sarif` types
+//! (generated from the official schema) rather than by hand.
+
+use crate::check;
+use crate::finding::Severity;
+use crate::plan::Plan;
+use serde_sarif::sarif::{
+    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, Region,
+    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
+    Tool, ToolComponent,
+};
+
+fn level(s: Severity) -> ResultLevel {
+    match s {
+        Severity::Error => ResultLevel::Error,
+        Severity::Warning => ResultLevel::Warning,
+        Severity::Info => ResultLevel::Note,
+    }
+}
+
+/// A relative path with forward slashes, as SARIF's `uri` expects.
+fn uri(resource: &str) -> String {
+    resource.trim_start_matches("./").replace('\\', "/")
+}
+
+pub fn to_value(plan: &Plan) -> serde_json::Value {
+    let rules: Vec<ReportingDescriptor> = check::ALL
+        .iter()
+        .map(|c| {
+            let mut rule = ReportingDescriptor::builder()
+                .id(c.slug)
+                .name(c.slug)
+                .short_description(MultiformatMessageString::builder().text(c.summary).build())
+                .full_description(MultiformatMessageString::builder().text(c.explain).build())
+                .default_configuration(
+                    ReportingConfiguration::builder()
+                        .level(serde_json::to_value(level(c.severity)).unwrap_or_default())
+                        .build(),
+                )
+                .build();
+            if let Some(src) = c.sources.first() {
+                rule.help_uri = Some((*src).to_string());
+            }
+            rule
+        })
+        .collect();
+    let results: Vec<SarifResult> = plan
+        .findings()
+        .map(|f| {
+            let mut physical = PhysicalLocation::builder()
+                .artifact_location(ArtifactLocation::builder().uri(uri(&f.resource)).build())
+                .build();
+            if let Some(line) = f.line {
+                physical.region = Some(Region::builder().start_line(line as i64).build());
+            }
+            SarifResult::builder()
+                .rule_id(f.check.slug)
+                .level(level(f.severity))
+                .message(
+                    Message::builder()
+                        .text(format!(
+                            "{}: {} (fix, {}: {})",
+                            f.subject,
+                            f.message,
+                            f.fix.applicability.as_str(),
+                            f.fix.title
+                        ))
+                        .build(),
+                )
+                .locations(vec![
+                    Location::builder().physical_location(physical).build(),
+                ])
+                .build()
+        })
+        .collect();
+    let driver = ToolComponent::builder()
+        .name("fargate-rtm")
+        .version(env!("CARGO_PKG_VERSION"))
+        .information_uri("https://docs.aws.amazon.com/guardduty/latest/ug/prereq-runtime-monitoring-ecs-support.html")
+        .rules(rules)
+        .build();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .results(results)
+        .build();
+    let sarif = Sarif::builder()
+        .schema(serde_sarif::sarif::SCHEMA_URL)
+        .version(serde_json::json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    serde_json::to_value(&sarif).unwrap_or_default()
+}

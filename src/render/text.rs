@@ -1,0 +1,202 @@
+//! Text output: findings grouped by resource, the unified diff of each changed document, and a
+//! one-line summary. Colour only when the caller allows it.
+
+use super::redact;
+use crate::finding::{Applicability, Severity};
+use crate::plan::{DocPlan, Plan};
+use similar::{ChangeTag, TextDiff};
+use std::io::{self, Write};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn severity(&self, sev: Severity) -> String {
+        match sev {
+            Severity::Error => self.paint("1;31", "error"),
+            Severity::Warning => self.paint("1;33", "warning"),
+            Severity::Info => self.paint("1;36", "info"),
+        }
+    }
+}
+
+pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> {
+    for doc in &plan.docs {
+        findings(doc, out, style)?;
+    }
+    let mut first = true;
+    for doc in plan.changed() {
+        if first {
+            writeln!(out)?;
+            first = false;
+        }
+        diff(doc, out, style)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", summary(plan))
+}
+
+fn findings(doc: &DocPlan, out: &mut dyn Write, style: Style) -> io::Result<()> {
+    if doc.findings.is_empty() && doc.not_checked.is_empty() && doc.skipped.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{}", style.paint("1", &doc.resource))?;
+    for f in &doc.findings {
+        let at = f.line.map(|l| format!("line {l}: ")).unwrap_or_default();
+        writeln!(
+            out,
+            "  {}[{}] {at}{}: {}",
+            style.severity(f.severity),
+            f.check.slug,
+            f.subject,
+            f.message
+        )?;
+        let mut how = f.fix.applicability.as_str().to_string();
+        if let (Applicability::Unsafe, Some(r)) = (f.fix.applicability, &f.fix.reason) {
+            how = format!("{how}, {r}");
+        }
+        writeln!(out, "    fix ({how}): {}", f.fix.title)?;
+        if let (Applicability::Safe | Applicability::Manual, Some(r)) =
+            (f.fix.applicability, &f.fix.reason)
+        {
+            writeln!(out, "    note: {r}")?;
+        }
+    }
+    for n in &doc.not_checked {
+        writeln!(
+            out,
+            "  {}[{}] {}: {}",
+            style.paint("1;35", "not checked"),
+            n.check.slug,
+            n.subject,
+            n.reason
+        )?;
+    }
+    for s in &doc.skipped {
+        writeln!(
+            out,
+            "  {} {}: {}",
+            style.paint("2", "skipped"),
+            s.subject,
+            s.reason
+        )?;
+    }
+    Ok(())
+}
+
+/// The unified diff of a changed document, with secrets redacted on both sides.
+pub fn diff(doc: &DocPlan, out: &mut dyn Write, style: Style) -> io::Result<()> {
+    let Some(change) = &doc.change else {
+        return Ok(());
+    };
+    let old_value: serde_json::Value = serde_json::from_str(&change.old_text).unwrap_or_default();
+    let old = redact::redact_text(&change.old_text, &redact::secret_pointers(&old_value));
+    let new = redact::redact_text(
+        &change.new_text,
+        &redact::secret_pointers(&change.new_value),
+    );
+    let diff = TextDiff::from_lines(old.as_str(), new.as_str());
+    writeln!(
+        out,
+        "{}",
+        style.paint("1", &format!("--- {}", doc.resource))
+    )?;
+    writeln!(
+        out,
+        "{}",
+        style.paint("1", &format!("+++ {} (planned)", doc.resource))
+    )?;
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        writeln!(out, "{}", style.paint("36", &hunk.header().to_string()))?;
+        for change in hunk.iter_changes() {
+            let (sign, code) = match change.tag() {
+                ChangeTag::Delete => ("-", "31"),
+                ChangeTag::Insert => ("+", "32"),
+                ChangeTag::Equal => (" ", ""),
+            };
+            let line = change
+                .as_str()
+                .unwrap_or_default()
+                .trim_end_matches(['\n', '\r']);
+            let text = format!("{sign}{line}");
+            writeln!(
+                out,
+                "{}",
+                if code.is_empty() {
+                    text
+                } else {
+                    style.paint(code, &text)
+                }
+            )?;
+            if change.missing_newline() {
+                writeln!(out, "\\ No newline at end of file")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// One line: documents by state, findings by severity, fixes by applicability.
+pub fn summary(plan: &Plan) -> String {
+    let mut ready = 0;
+    let mut not_ready = 0;
+    let mut skipped = 0;
+    for d in &plan.docs {
+        if d.findings.iter().any(|f| f.severity == Severity::Error) {
+            not_ready += 1;
+        } else if d.findings.is_empty() && d.not_checked.is_empty() && !d.skipped.is_empty() {
+            skipped += 1;
+        } else {
+            ready += 1;
+        }
+    }
+    let count = |sev| plan.findings().filter(|f| f.severity == sev).count();
+    let fixes = |a| {
+        plan.findings()
+            .filter(|f| {
+                f.fix.applicability == a
+                    && !(a == Applicability::Manual && f.severity != Severity::Error)
+            })
+            .count()
+    };
+    let mut parts = vec![format!(
+        "{}: {ready} ready, {not_ready} not ready",
+        plural(plan.docs.len() + plan.errors.len(), "document", "documents")
+    )];
+    if skipped > 0 {
+        parts[0].push_str(&format!(", {skipped} skipped"));
+    }
+    if !plan.errors.is_empty() {
+        parts[0].push_str(&format!(", {} failed", plan.errors.len()));
+    }
+    parts.push(format!(
+        "{}, {}",
+        plural(count(Severity::Error), "error", "errors"),
+        plural(count(Severity::Warning), "warning", "warnings")
+    ));
+    let not_checked: usize = plan.docs.iter().map(|d| d.not_checked.len()).sum();
+    if not_checked > 0 {
+        parts.push(format!("{not_checked} not checked"));
+    }
+    parts.push(format!(
+        "fixes: {} safe, {} unsafe, {} manual; {} to change",
+        fixes(Applicability::Safe),
+        fixes(Applicability::Unsafe),
+        fixes(Applicability::Manual),
+        plural(plan.changed().count(), "document", "documents")
+    ));
+    parts.join("; ")
+}
