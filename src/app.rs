@@ -172,7 +172,8 @@ fn apply_plan(args: &ApplyArgs, printer: &Printer) -> Result<(Plan, bool), i32> 
         let mut plan = Plan::default();
         for input in saved.inputs {
             let origin = Origin::File {
-                path: input.path.clone().into(),
+                // Absolute: the plan may be applied from another working directory.
+                path: input.absolute.clone(),
                 relative: input.relative.clone(),
             };
             let read = std::fs::read(&input.absolute)

@@ -64,12 +64,12 @@ pub fn fix(td: &TaskDef<'_>) -> Fix {
         match field {
             SizeField::Missing => {
                 let value = sizing::render(new, &form_for_missing(other, q));
-                shown.push(format!("`{}` {value}", q.field()));
+                shown.push(format!("`{}` to `{value}`", q.field()));
                 patch.push(PatchOperation::Add(AddOperation { path, value }));
             }
             SizeField::Ok(p) if p.value != new => {
                 let value = sizing::render(new, &p.form);
-                shown.push(format!("`{}` {value}", q.field()));
+                shown.push(format!("`{}` to `{value}`", q.field()));
                 raised = true;
                 let old = td.raw.get(q.field()).cloned().unwrap_or(Value::Null);
                 patch.push(PatchOperation::Test(TestOperation {

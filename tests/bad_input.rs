@@ -1,0 +1,107 @@
+//! Bad input never panics: each bad file gets a clear error naming it, the good files are
+//! still planned, and the exit code is 1.
+
+use crate::common::run_in;
+use crate::snap;
+
+const GOOD: &str = r#"{"family": "good", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
+  "executionRoleArn": "arn:aws:iam::123456789012:role/e", "containerDefinitions": [{"name": "a", "memory": 512}]}"#;
+
+fn td(field: &str) -> String {
+    format!(
+        r#"{{"family": "bad", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "executionRoleArn": "r",
+  "containerDefinitions": [{{"name": "a"}}],
+  {field}}}"#
+    )
+}
+
+#[test]
+fn a_directory_mixing_good_and_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = format!("{}{}", "{\"a\":".repeat(5000), "}".repeat(5000));
+    let files: Vec<(&str, String)> = vec![
+        ("a-good.json", GOOD.to_string()),
+        (
+            "b-malformed.json",
+            "{\n  \"family\": \"x\",\n  \"cpu\": \"256\"\n  \"memory\": \"512\"\n}\n".into(),
+        ),
+        ("c-empty.json", String::new()),
+        ("d-array.json", "[{\"family\": \"x\"}]".into()),
+        ("e-memory-true.json", td("\"memory\": true")),
+        (
+            "f-abc-vcpu.json",
+            td("\"memory\": \"512\", \"x\": 1")
+                .replace("\"cpu\": \"256\"", "\"cpu\": \"abc vCPU\""),
+        ),
+        ("g-negative.json", td("\"memory\": \"-512\"")),
+        ("h-huge-number.json", td("\"memory\": 1e309")),
+        ("i-deep.json", deep),
+        (
+            "j-containers-string.json",
+            r#"{"requiresCompatibilities": ["FARGATE"], "containerDefinitions": "app"}"#.into(),
+        ),
+        (
+            "k-container-memory-string.json",
+            td("\"memory\": \"512\"")
+                .replace(r#"{"name": "a"}"#, r#"{"name": "a", "memory": "256"}"#),
+        ),
+        (
+            "l-not-utf8.json",
+            String::from_utf8_lossy(b"{\"family\": \"\xff\"}").into_owned(),
+        ),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("m-latin1.json"),
+        b"{\"family\": \"caf\xe9\"}",
+    )
+    .unwrap();
+    let r = run_in(dir.path(), &["plan", "."], None);
+    assert_eq!(r.code, 1);
+    assert!(!r.stderr.contains("panicked"));
+    // The good file is still planned.
+    assert!(
+        r.stdout
+            .contains("./a-good.json\n  error[agent-memory-headroom]"),
+        "{}",
+        r.stdout
+    );
+    for bad in [
+        "b-malformed",
+        "c-empty",
+        "d-array",
+        "h-huge-number",
+        "i-deep",
+        "j-containers-string",
+        "m-latin1",
+    ] {
+        let line = r
+            .stderr
+            .lines()
+            .find(|l| l.contains(&format!("`./{bad}.json`")))
+            .unwrap_or_else(|| panic!("{bad}: {}", r.stderr));
+        assert!(line.starts_with("error: "), "{line}");
+    }
+    for (bad, what) in [
+        ("e-memory-true", "`memory` `true` is a boolean"),
+        ("f-abc-vcpu", "`abc vCPU` is not a cpu value"),
+        ("g-negative", "`-512` is not a memory value"),
+        (
+            "k-container-memory-string",
+            "container `memory` is `\"256\"`",
+        ),
+    ] {
+        let at = r
+            .stdout
+            .find(&format!("./{bad}.json"))
+            .unwrap_or_else(|| panic!("{bad}"));
+        assert!(r.stdout[at..].contains(what), "{bad}: {}", r.stdout);
+    }
+    let json = run_in(dir.path(), &["plan", "--format", "json", "."], None);
+    assert_eq!(json.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["errors"].as_array().unwrap().len(), 8, "{}", json.stdout);
+    snap!("bad-input-directory", r.transcript());
+}

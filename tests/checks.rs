@@ -1,0 +1,65 @@
+//! Each check fails on its `.fail.json` fixture and passes on its `.pass.json` fixture; the
+//! text output of each failing fixture is snapshotted.
+
+use crate::common::{run, slugs};
+use crate::snap;
+use fargate_rtm::check;
+
+#[test]
+fn every_check_has_a_failing_and_a_passing_fixture() {
+    for c in check::ALL {
+        let fail = format!("tests/fixtures/checks/{}.fail.json", c.slug);
+        let pass = format!("tests/fixtures/checks/{}.pass.json", c.slug);
+        let r = run(&["plan", "--format", "json", &fail]);
+        assert_eq!(
+            slugs(&r.stdout),
+            vec![c.slug.to_string()],
+            "{fail}: {}",
+            r.stderr
+        );
+        let expected = if c.severity == fargate_rtm::finding::Severity::Error {
+            2
+        } else {
+            0
+        };
+        assert_eq!(r.code, expected, "{fail}");
+        let r = run(&["plan", "--format", "json", &pass]);
+        assert_eq!(slugs(&r.stdout), Vec::<String>::new(), "{pass}");
+        assert_eq!(r.code, 0, "{pass}");
+    }
+}
+
+#[test]
+fn check_outputs() {
+    for c in check::ALL {
+        let fail = format!("tests/fixtures/checks/{}.fail.json", c.slug);
+        snap!(
+            format!("check-{}", c.slug),
+            run(&["plan", &fail]).transcript()
+        );
+    }
+}
+
+#[test]
+fn explain_every_check() {
+    for c in check::ALL {
+        let r = run(&["explain", c.slug]);
+        assert_eq!(r.code, 0);
+        assert!(
+            r.stdout.starts_with(c.slug) && r.stdout.contains("https://docs.aws.amazon.com/"),
+            "{}",
+            r.stdout
+        );
+    }
+    snap!("explain-list", run(&["explain"]).transcript());
+    snap!(
+        "explain-agent-memory-headroom",
+        run(&["explain", "agent-memory-headroom"]).transcript()
+    );
+    let r = run(&["explain", "no-such-check"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("unknown check `no-such-check`")
+            && r.stderr.contains("`invalid-task-size`")
+    );
+}

@@ -1,0 +1,102 @@
+//! Helpers: run the real binary with a fixed environment, and insta settings that keep every
+//! snapshot in `snapshots/`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/fixtures/public` when it is there (it is beside every clone of this project).
+pub fn shared_fixtures() -> Option<PathBuf> {
+    let p = root().join("../shared/fixtures/public");
+    p.is_dir().then_some(p)
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Exit code, stdout and stderr, as a snapshot shows them.
+    pub fn transcript(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+pub fn run_in(cwd: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fargate-rtm"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the binary runs");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs the binary in the project root, so paths in the output are relative and stable.
+pub fn run(args: &[&str]) -> Run {
+    run_in(&root(), args, None)
+}
+
+pub fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(root().join("snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+#[macro_export]
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        $crate::common::settings().bind(|| insta::assert_snapshot!($name, $value))
+    };
+}
+
+/// A temporary directory with copies of `files` (relative to the project root).
+pub fn temp_with(files: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in files {
+        let src = root().join(f);
+        let dst = dir.path().join(Path::new(f).file_name().unwrap());
+        std::fs::copy(&src, &dst).unwrap();
+    }
+    dir
+}
+
+pub fn slugs(json_stdout: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(json_stdout).expect("stdout is JSON");
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap().to_string())
+        .collect()
+}

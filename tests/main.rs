@@ -1,0 +1,10 @@
+//! Integration tests: one binary, one module per area.
+
+mod common;
+
+mod apply;
+mod bad_input;
+mod checks;
+mod cli;
+mod properties;
+mod public_fixtures;
