@@ -1,5 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
+#![allow(clippy::print_stderr, clippy::print_stdout)]
+
 mod common;
 
 mod apply;
