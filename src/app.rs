@@ -49,6 +49,8 @@ fn plan_options(fix: &FixArgs) -> Result<PlanOptions, String> {
             platform_version: fix.platform_version.clone(),
         },
         registerable: fix.registerable,
+        materialize: true,
+        fingerprint: false,
     })
 }
 
@@ -85,7 +87,7 @@ fn expand_inputs(paths: &[String], printer: &Printer) -> Option<(Vec<Origin>, Ve
 fn render(plan: &Plan, format: Format, out: &mut dyn Write, color: bool) -> io::Result<()> {
     match format {
         Format::Text => render::text::render(plan, out, Style { color }),
-        Format::Json => render::write_json(out, &render::json::to_value(plan)),
+        Format::Json => render::json::write(plan, out),
         Format::Patch => render::patches(plan, out),
         Format::Sarif => render::write_json(out, &render::sarif::to_value(plan)),
     }
@@ -101,6 +103,12 @@ fn plan_cmd(args: PlanArgs, printer: &Printer) -> io::Result<i32> {
     };
     let Some((origins, errors)) = expand_inputs(&args.paths, printer) else {
         return Ok(1);
+    };
+    // Only the text format shows the patched documents; a saved plan needs fingerprints.
+    let opts = PlanOptions {
+        materialize: args.format == Format::Text,
+        fingerprint: args.out.is_some(),
+        ..opts
     };
     let plan = build_plan(origins, errors, &opts);
     // In JSON-like formats the errors are part of the document; in text they go to stderr.

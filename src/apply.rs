@@ -1,9 +1,10 @@
 //! Applying a plan in file mode: saved plans with fingerprints, atomic writes, destinations.
 
-use crate::plan::{Change, DocPlan, PlanOptions};
-use crate::render::{json as render_json, redact};
+use crate::check;
+use crate::plan::{self, DocPlan, PlanOptions};
+use crate::redact;
+use crate::render::json as render_json;
 use crate::source::{self, InputError, Origin};
-use crate::{check, jsontext};
 use json_patch::PatchOperation;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -50,6 +51,8 @@ impl SavedOptions {
                 platform_version: self.platform_version.clone(),
             },
             registerable: self.registerable,
+            materialize: true,
+            fingerprint: false,
         }
     }
 }
@@ -70,7 +73,10 @@ pub fn saved_plan(docs: &[DocPlan], opts: &PlanOptions) -> Result<SavedPlan, Str
             path: d.resource.clone(),
             absolute,
             relative: relative.clone(),
-            sha256: d.sha256.clone(),
+            sha256: d
+                .sha256
+                .clone()
+                .ok_or("the plan was made without fingerprints")?,
             patch: d.patch.clone(),
         });
     }
@@ -129,24 +135,12 @@ pub fn use_saved_patch(
     parsed: &source::Document,
     patch: Vec<PatchOperation>,
 ) -> Result<(), InputError> {
-    doc.change = if patch.iter().all(|op| matches!(op, PatchOperation::Test(_))) {
-        None
-    } else {
-        let (new_text, new_value) = jsontext::apply_to_text(&parsed.text, &parsed.value, &patch)
-            .map_err(|e| {
-                InputError::new(
-                    doc.resource.clone(),
-                    format!("the plan is stale: {e}"),
-                    Some("run `fargate-rtm plan --out FILE` again"),
-                )
-            })?;
-        Some(Change {
-            old_text: parsed.text.clone(),
-            new_text,
-            new_value,
-        })
-    };
     doc.patch = patch;
+    doc.change = if doc.is_changed() {
+        Some(plan::materialize(&doc.resource, parsed, &doc.patch)?)
+    } else {
+        None
+    };
     Ok(())
 }
 

@@ -10,6 +10,7 @@ pub mod jsontext;
 pub mod model;
 pub mod plan;
 pub mod printer;
+pub mod redact;
 pub mod render;
 pub mod sizing;
 pub mod source;

@@ -5,6 +5,7 @@ use crate::check::{self, Context, Options};
 use crate::finding::{Applicability, Finding, NotChecked, Severity};
 use crate::jsontext;
 use crate::model::{self, Resource, Shape};
+use crate::redact;
 use crate::source::{Document, InputError, Origin};
 use json_patch::jsonptr::PointerBuf;
 use json_patch::{AddOperation, MoveOperation, PatchOperation, RemoveOperation};
@@ -23,7 +24,8 @@ pub struct Skip {
 pub struct Change {
     pub old_text: String,
     pub new_text: String,
-    pub new_value: Value,
+    /// The secrets of both versions as JSON literals, hidden in diffs.
+    pub secrets: Vec<String>,
 }
 
 /// The plan for one input document.
@@ -31,7 +33,8 @@ pub struct Change {
 pub struct DocPlan {
     pub resource: String,
     pub origin: Origin,
-    pub sha256: String,
+    /// SHA-256 of the input bytes, when the plan is to be saved (`PlanOptions::fingerprint`).
+    pub sha256: Option<String>,
     pub bom: bool,
     pub shape: Shape,
     pub findings: Vec<Finding>,
@@ -39,6 +42,7 @@ pub struct DocPlan {
     pub skipped: Vec<Skip>,
     /// The merged RFC 6902 patch of every non-manual fix (plus `--registerable`).
     pub patch: Vec<PatchOperation>,
+    /// The document before and after, when `PlanOptions::materialize` asked for it.
     pub change: Option<Change>,
     /// The original text of standard input (passed through by `apply` when nothing changes).
     pub stdin_text: Option<String>,
@@ -50,6 +54,11 @@ pub struct PlanOptions {
     pub checks: Options,
     /// `--registerable`: strip read-only describe fields and unwrap `taskDefinition`.
     pub registerable: bool,
+    /// Build the patched text of each changed document (for diffs and writes). Machine
+    /// formats need only the patches.
+    pub materialize: bool,
+    /// Record each input's SHA-256 (for a saved plan).
+    pub fingerprint: bool,
 }
 
 /// The whole plan: documents and the inputs that could not be used.
@@ -77,8 +86,44 @@ impl Plan {
     }
 
     pub fn changed(&self) -> impl Iterator<Item = &DocPlan> {
-        self.docs.iter().filter(|d| d.change.is_some())
+        self.docs.iter().filter(|d| d.is_changed())
     }
+}
+
+impl DocPlan {
+    /// True when the patch changes the document (more than `test` operations).
+    pub fn is_changed(&self) -> bool {
+        self.patch
+            .iter()
+            .any(|op| !matches!(op, PatchOperation::Test(_)))
+    }
+}
+
+/// The document with `patch` applied, as text that changes only the patched fields.
+pub fn materialize(
+    resource: &str,
+    doc: &Document,
+    patch: &[PatchOperation],
+) -> Result<Change, InputError> {
+    let (new_text, new_value) =
+        jsontext::apply_to_text(&doc.text, &doc.value, patch).map_err(|e| {
+            InputError::new(
+                resource,
+                format!("the patch does not apply: {e}"),
+                Some("if the input changed, plan again; otherwise please report this"),
+            )
+        })?;
+    Ok(Change {
+        old_text: doc.text.clone(),
+        new_text,
+        secrets: {
+            let mut s = redact::secret_literals(&doc.value);
+            s.extend(redact::secret_literals(&new_value));
+            s.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+            s.dedup();
+            s
+        },
+    })
 }
 
 /// Plans one parsed document.
@@ -166,27 +211,18 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
     if opts.registerable {
         patch.extend(registerable_ops(doc));
     }
-    let change = if patch.iter().all(|op| matches!(op, PatchOperation::Test(_))) {
-        None
+    let changes = patch
+        .iter()
+        .any(|op| !matches!(op, PatchOperation::Test(_)));
+    let change = if changes && opts.materialize {
+        Some(materialize(&resource, doc, &patch)?)
     } else {
-        let (new_text, new_value) = jsontext::apply_to_text(&doc.text, &doc.value, &patch)
-            .map_err(|e| {
-                InputError::new(
-                    resource.clone(),
-                    format!("the planned patch does not apply: {e}"),
-                    Some("this is a bug in fargate-rtm; please report it with the input"),
-                )
-            })?;
-        Some(Change {
-            old_text: doc.text.clone(),
-            new_text,
-            new_value,
-        })
+        None
     };
     Ok(DocPlan {
         resource,
         origin: doc.origin.clone(),
-        sha256: doc.sha256.clone(),
+        sha256: opts.fingerprint.then(|| doc.sha256()),
         bom: doc.bom,
         shape: doc.shape,
         findings,
@@ -262,7 +298,14 @@ mod tests {
 
     fn plan(text: &str) -> DocPlan {
         let doc = crate::source::parse(Origin::Stdin, text.as_bytes()).unwrap();
-        plan_document(&doc, &PlanOptions::default()).unwrap()
+        plan_document(
+            &doc,
+            &PlanOptions {
+                materialize: true,
+                ..Default::default()
+            },
+        )
+        .unwrap()
     }
 
     #[test]
@@ -273,7 +316,7 @@ mod tests {
         );
         assert_eq!(p.findings.len(), 1);
         assert_eq!(p.findings[0].check.slug, "agent-memory-headroom");
-        let v = &p.change.unwrap().new_value;
+        let v: Value = serde_json::from_str(&p.change.unwrap().new_text).unwrap();
         assert_eq!(
             (v["cpu"].as_str(), v["memory"].as_str()),
             (Some("256"), Some("1024"))
@@ -291,11 +334,12 @@ mod tests {
             &doc,
             &PlanOptions {
                 registerable: true,
+                materialize: true,
                 ..Default::default()
             },
         )
         .unwrap();
-        let v = p.change.unwrap().new_value;
+        let v: Value = serde_json::from_str(&p.change.unwrap().new_text).unwrap();
         assert_eq!(
             v,
             serde_json::json!({"family": "f", "containerDefinitions": [], "tags": [{"key": "k", "value": "v"}]})

@@ -170,7 +170,18 @@ pub struct Document {
     pub bom: bool,
     pub value: Value,
     pub shape: Shape,
-    pub sha256: String,
+}
+
+impl Document {
+    /// SHA-256 of the input bytes exactly as read (byte order mark included).
+    pub fn sha256(&self) -> String {
+        let mut h = Sha256::new();
+        if self.bom {
+            h.update(b"\xEF\xBB\xBF");
+        }
+        h.update(self.text.as_bytes());
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -181,7 +192,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Parses bytes into a document, or says exactly why not.
 pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
     let name = origin.display();
-    let sha256 = sha256_hex(bytes);
     let (bom, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         Some(rest) => (true, rest),
         None => (false, bytes),
@@ -227,7 +237,6 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
         bom,
         value,
         shape,
-        sha256,
     })
 }
 

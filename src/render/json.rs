@@ -1,56 +1,140 @@
 //! `--format json`: one object with findings, changes, skipped, not checked and errors.
+//! Serialised straight from borrowed views of the plan (no intermediate `Value` tree).
 
-use crate::finding::Finding;
+use crate::finding::{Applicability, Finding, Severity};
 use crate::plan::Plan;
-use serde_json::{Value, json};
+use json_patch::PatchOperation;
+use serde::Serialize;
+use std::io::{self, Write};
 
-pub fn finding(f: &Finding) -> Value {
-    json!({
-        "check": f.check.slug,
-        "severity": f.severity,
-        "resource": f.resource,
-        "subject": f.subject,
-        "line": f.line,
-        "pointer": f.pointer.as_str(),
-        "message": f.message,
-        "fix": {
-            "applicability": f.fix.applicability,
-            "title": f.fix.title,
-            "reason": f.fix.reason,
-        },
-    })
+#[derive(Serialize)]
+pub struct FixOut<'a> {
+    applicability: Applicability,
+    title: &'a str,
+    reason: Option<&'a str>,
 }
 
-pub fn to_value(plan: &Plan) -> Value {
-    let findings: Vec<Value> = plan.findings().map(finding).collect();
-    let changes: Vec<Value> = plan
-        .changed()
-        .map(|d| json!({"resource": d.resource, "action": "patch", "patch": d.patch}))
-        .collect();
-    let skipped: Vec<Value> = plan
-        .docs
-        .iter()
-        .flat_map(|d| d.skipped.iter())
-        .map(|s| json!({"resource": s.resource, "subject": s.subject, "reason": s.reason}))
-        .collect();
-    let not_checked: Vec<Value> = plan
-        .docs
-        .iter()
-        .flat_map(|d| d.not_checked.iter())
-        .map(|n| json!({"check": n.check.slug, "resource": n.resource, "subject": n.subject, "reason": n.reason}))
-        .collect();
-    let errors: Vec<Value> = plan
-        .errors
-        .iter()
-        .map(|e| json!({"resource": e.resource, "message": e.message, "hint": e.hint}))
-        .collect();
-    json!({
-        "findings": findings,
-        "changes": changes,
-        "skipped": skipped,
-        "not_checked": not_checked,
-        "errors": errors,
-        "summary": super::text::summary(plan),
-        "exit_code": plan.exit_code(),
-    })
+#[derive(Serialize)]
+pub struct FindingOut<'a> {
+    check: &'static str,
+    severity: Severity,
+    resource: &'a str,
+    subject: &'a str,
+    line: Option<usize>,
+    pointer: &'a str,
+    message: &'a str,
+    fix: FixOut<'a>,
+}
+
+impl<'a> From<&'a Finding> for FindingOut<'a> {
+    fn from(f: &'a Finding) -> Self {
+        FindingOut {
+            check: f.check.slug,
+            severity: f.severity,
+            resource: &f.resource,
+            subject: &f.subject,
+            line: f.line,
+            pointer: f.pointer.as_str(),
+            message: &f.message,
+            fix: FixOut {
+                applicability: f.fix.applicability,
+                title: &f.fix.title,
+                reason: f.fix.reason.as_deref(),
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ChangeOut<'a> {
+    resource: &'a str,
+    action: &'static str,
+    patch: &'a [PatchOperation],
+}
+
+#[derive(Serialize)]
+struct SkipOut<'a> {
+    resource: &'a str,
+    subject: &'a str,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct NotCheckedOut<'a> {
+    check: &'static str,
+    resource: &'a str,
+    subject: &'a str,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct ErrorOut<'a> {
+    resource: &'a str,
+    message: &'a str,
+    hint: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    findings: Vec<FindingOut<'a>>,
+    changes: Vec<ChangeOut<'a>>,
+    skipped: Vec<SkipOut<'a>>,
+    not_checked: Vec<NotCheckedOut<'a>>,
+    errors: Vec<ErrorOut<'a>>,
+    summary: String,
+    exit_code: i32,
+}
+
+/// A finding as JSON (also used in saved plans).
+pub fn finding(f: &Finding) -> serde_json::Value {
+    serde_json::to_value(FindingOut::from(f)).unwrap_or_default()
+}
+
+pub fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    let docs = &plan.docs;
+    let output = Output {
+        findings: plan.findings().map(FindingOut::from).collect(),
+        changes: plan
+            .changed()
+            .map(|d| ChangeOut {
+                resource: &d.resource,
+                action: "patch",
+                patch: &d.patch,
+            })
+            .collect(),
+        skipped: docs
+            .iter()
+            .flat_map(|d| &d.skipped)
+            .map(|s| SkipOut {
+                resource: &s.resource,
+                subject: &s.subject,
+                reason: &s.reason,
+            })
+            .collect(),
+        not_checked: docs
+            .iter()
+            .flat_map(|d| &d.not_checked)
+            .map(|n| NotCheckedOut {
+                check: n.check.slug,
+                resource: &n.resource,
+                subject: &n.subject,
+                reason: &n.reason,
+            })
+            .collect(),
+        errors: plan
+            .errors
+            .iter()
+            .map(|e| ErrorOut {
+                resource: &e.resource,
+                message: &e.message,
+                hint: e.hint.as_deref(),
+            })
+            .collect(),
+        summary: super::text::summary(plan),
+        exit_code: plan.exit_code(),
+    };
+    let mut w = io::BufWriter::new(out);
+    serde_json::to_writer_pretty(&mut w, &output)?;
+    w.write_all(b"\n")?;
+    w.flush()
 }

@@ -2,7 +2,6 @@
 //! any `io::Write`.
 
 pub mod json;
-pub mod redact;
 pub mod sarif;
 pub mod text;
 

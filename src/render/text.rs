@@ -1,9 +1,9 @@
 //! Text output: findings grouped by resource, the unified diff of each changed document, and a
 //! one-line summary. Colour only when the caller allows it.
 
-use super::redact;
 use crate::finding::{Applicability, Severity};
 use crate::plan::{DocPlan, Plan};
+use crate::redact;
 use similar::{ChangeTag, TextDiff};
 use std::io::{self, Write};
 
@@ -95,16 +95,10 @@ fn findings(doc: &DocPlan, out: &mut dyn Write, style: Style) -> io::Result<()> 
 
 /// The unified diff of a changed document, with secrets redacted on both sides.
 pub fn diff(doc: &DocPlan, out: &mut dyn Write, style: Style) -> io::Result<()> {
-    let Some(change) = &doc.change else {
+    let Some(planned) = &doc.change else {
         return Ok(());
     };
-    let old_value: serde_json::Value = serde_json::from_str(&change.old_text).unwrap_or_default();
-    let old = redact::redact_text(&change.old_text, &redact::secret_pointers(&old_value));
-    let new = redact::redact_text(
-        &change.new_text,
-        &redact::secret_pointers(&change.new_value),
-    );
-    let diff = TextDiff::from_lines(old.as_str(), new.as_str());
+    let diff = TextDiff::from_lines(planned.old_text.as_str(), planned.new_text.as_str());
     writeln!(
         out,
         "{}",
@@ -127,7 +121,7 @@ pub fn diff(doc: &DocPlan, out: &mut dyn Write, style: Style) -> io::Result<()> 
                 .as_str()
                 .unwrap_or_default()
                 .trim_end_matches(['\n', '\r']);
-            let text = format!("{sign}{line}");
+            let text = format!("{sign}{}", redact::redact_line(line, &planned.secrets));
             writeln!(
                 out,
                 "{}",

@@ -1,7 +1,6 @@
 //! Redaction: container `environment` values and values that look like secrets never appear in
 //! diffs, logs or plan files.
 
-use crate::jsontext;
 use json_patch::jsonptr::PointerBuf;
 use serde_json::Value;
 
@@ -65,18 +64,28 @@ pub fn secret_pointers(value: &Value) -> Vec<PointerBuf> {
     out
 }
 
-/// The text with the values at `pointers` replaced by `"<redacted>"`.
-pub fn redact_text(text: &str, pointers: &[PointerBuf]) -> String {
-    let mut spans: Vec<(usize, usize)> = pointers
+/// The JSON string literals (`"hunter2"`, quotes included) of every secret in `value`,
+/// longest first.
+pub fn secret_literals(value: &Value) -> Vec<String> {
+    let mut out: Vec<String> = secret_pointers(value)
         .iter()
-        .filter_map(|p| jsontext::locate(text, p))
-        .map(|s| (s.start, s.end))
+        .filter_map(|p| p.resolve(value).ok()?.as_str())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| serde_json::to_string(s).ok())
         .collect();
-    spans.sort_unstable();
-    spans.dedup();
-    let mut out = text.to_string();
-    for (start, end) in spans.into_iter().rev() {
-        out.replace_range(start..end, &format!("\"{REDACTED}\""));
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    out.dedup();
+    out
+}
+
+/// A line of a document with every secret literal replaced by `"<redacted>"`. The same literal
+/// elsewhere on the line is hidden too: over-redaction is the safe side.
+pub fn redact_line<'a>(line: &'a str, literals: &[String]) -> std::borrow::Cow<'a, str> {
+    let mut out = std::borrow::Cow::Borrowed(line);
+    for lit in literals {
+        if out.contains(lit.as_str()) {
+            out = std::borrow::Cow::Owned(out.replace(lit.as_str(), &format!("\"{REDACTED}\"")));
+        }
     }
     out
 }
@@ -101,7 +110,8 @@ mod tests {
             "secrets": [{"name": "X", "valueFrom": "arn:aws:ssm:::parameter/x"}],
             "dockerLabels": {"api_token": "abc", "note": "AKIAABCDEFGHIJKLMNOP"}}]});
         let text = serde_json::to_string_pretty(&v).unwrap();
-        let out = redact_text(&text, &secret_pointers(&v));
+        let lits = secret_literals(&v);
+        let out: String = text.lines().map(|l| redact_line(l, &lits) + "\n").collect();
         assert!(
             !out.contains("hunter2") && !out.contains("abc\"") && !out.contains("AKIA"),
             "{out}"
