@@ -103,9 +103,10 @@ fn document(r: &mut Lcg, i: usize) -> Value {
 fn fix_describe(mut v: Value) -> Value {
     // The describe shape nests the task definition itself under `taskDefinition`.
     if let Some(td) = v.get_mut("taskDefinition").and_then(|t| t.as_object_mut())
-        && let Some(Value::Object(inner)) = td.remove("td") {
-            td.extend(inner);
-        }
+        && let Some(Value::Object(inner)) = td.remove("td")
+    {
+        td.extend(inner);
+    }
     v
 }
 
