@@ -320,3 +320,41 @@ fn standard_input_cannot_be_saved_in_a_plan() {
     assert!(r.stderr.contains("standard input cannot be saved"));
     assert!(!dir.path().join("p.json").exists());
 }
+
+/// Runs `fargate-rtm ARGS` on a pseudo-terminal (util-linux `script`) and types `keys`.
+fn on_terminal(dir: &Path, args: &str, keys: &str) -> String {
+    use std::io::Write;
+    let cmd = format!("{} {args}; echo EXIT=$?", env!("CARGO_BIN_EXE_fargate-rtm"));
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(keys.as_bytes())
+        .unwrap();
+    String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+}
+
+#[test]
+fn asks_on_a_terminal_declined_and_accepted() {
+    let dir = temp_with(&[API]);
+    let file = dir.path().join("api-memory-full.json");
+    let before = read(&file);
+    let out = on_terminal(dir.path(), "apply --in-place api-memory-full.json", "n");
+    assert!(out.contains("Apply the fixes to 1 document?"), "{out}");
+    assert!(
+        out.contains("declined; nothing was written") && out.contains("EXIT=1"),
+        "{out}"
+    );
+    assert_eq!(read(&file), before);
+    let out = on_terminal(dir.path(), "apply --in-place api-memory-full.json", "y");
+    assert!(out.contains("EXIT=0"), "{out}");
+    assert!(read(&file).contains("\"memory\": \"3 GB\""));
+}
