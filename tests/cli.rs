@@ -176,3 +176,23 @@ fn help_lists_the_commands() {
         assert!(r.stdout.contains(cmd));
     }
 }
+
+#[test]
+fn secrets_next_to_a_fix_are_redacted_in_the_diff() {
+    let doc = r#"{
+  "family": "s",
+  "requiresCompatibilities": ["FARGATE"],
+  "containerDefinitions": [{"name": "a", "memory": 512,
+    "environment": [{"name": "DB_PASSWORD", "value": "hunter2-very-secret"}],
+    "dockerLabels": {"api_token": "tok-123456"}}],
+  "cpu": "256",
+  "memory": "512",
+  "executionRoleArn": "arn:aws:iam::123456789012:role/e"
+}
+"#;
+    let r = run_in(&root(), &["plan", "-"], Some(doc));
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.contains("+  \"memory\": \"1024\","), "{}", r.stdout);
+    assert!(r.stdout.contains("\"<redacted>\""), "{}", r.stdout);
+    assert!(!r.stdout.contains("hunter2") && !r.stdout.contains("tok-123456"), "{}", r.stdout);
+}
