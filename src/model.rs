@@ -337,6 +337,12 @@ impl<'a> TaskDef<'a> {
         ptr(&self.base, &[key])
     }
 
+    /// Task `cpu` and `memory` when both are read and form a valid Fargate size.
+    pub fn valid_size(&self) -> Option<(u64, u64)> {
+        let size = (self.cpu.value()?, self.memory.value()?);
+        sizing::table().is_valid(size.0, size.1).then_some(size)
+    }
+
     pub fn container_cpu(&self) -> u64 {
         self.containers.iter().map(|c| c.cpu).sum()
     }

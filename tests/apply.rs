@@ -99,17 +99,15 @@ fn in_place_changes_exactly_the_patched_line_and_keeps_permissions() {
 fn out_dir_keeps_relative_paths_and_never_overwrites() {
     let out = tempfile::tempdir().unwrap();
     let out_dir = out.path().join("patched");
-    let r = run_in(
-        &root(),
-        &[
-            "apply",
-            "--auto-approve",
-            "--out-dir",
-            out_dir.to_str().unwrap(),
-            "examples",
-        ],
-        None,
-    );
+    let apply_examples = || {
+        let dir = out_dir.to_str().unwrap();
+        run_in(
+            &root(),
+            &["apply", "--auto-approve", "--out-dir", dir, "examples"],
+            None,
+        )
+    };
+    let r = apply_examples();
     assert_eq!(r.code, 0, "{}", r.stderr);
     for rel in [
         "task-definitions/api-memory-full.json",
@@ -127,30 +125,10 @@ fn out_dir_keeps_relative_paths_and_never_overwrites() {
     // The inputs are untouched.
     assert!(read(&root().join(API)).contains("\"2 GB\""));
     // Running again writes the same bytes: allowed. A different existing file: refused.
-    let again = run_in(
-        &root(),
-        &[
-            "apply",
-            "--auto-approve",
-            "--out-dir",
-            out_dir.to_str().unwrap(),
-            "examples",
-        ],
-        None,
-    );
+    let again = apply_examples();
     assert_eq!(again.code, 0, "{}", again.stderr);
     std::fs::write(out_dir.join("task-definitions/api-memory-full.json"), "{}").unwrap();
-    let r = run_in(
-        &root(),
-        &[
-            "apply",
-            "--auto-approve",
-            "--out-dir",
-            out_dir.to_str().unwrap(),
-            "examples",
-        ],
-        None,
-    );
+    let r = apply_examples();
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("refusing to overwrite"), "{}", r.stderr);
     assert_eq!(

@@ -192,7 +192,15 @@ fn secrets_next_to_a_fix_are_redacted_in_the_diff() {
 "#;
     let r = run_in(&root(), &["plan", "-"], Some(doc));
     assert_eq!(r.code, 2);
-    assert!(r.stdout.contains("+  \"memory\": \"1024\","), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("+  \"memory\": \"1024\","),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("\"<redacted>\""), "{}", r.stdout);
-    assert!(!r.stdout.contains("hunter2") && !r.stdout.contains("tok-123456"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("hunter2") && !r.stdout.contains("tok-123456"),
+        "{}",
+        r.stdout
+    );
 }

@@ -2,7 +2,7 @@
 
 use super::resize;
 use crate::finding::{CheckInfo, Finding, Severity};
-use crate::model::{SizeField, TaskDef};
+use crate::model::TaskDef;
 use crate::sizing::{self, Quantity};
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -34,16 +34,13 @@ taking the agent limit at the new size. Alternatively lower the containers' memo
 };
 
 pub fn check(td: &TaskDef<'_>) -> Option<Finding> {
-    let (SizeField::Ok(cpu), SizeField::Ok(mem)) = (&td.cpu, &td.memory) else {
-        return None;
-    };
-    let table = sizing::table();
-    if !table.is_valid(cpu.value, mem.value) || !td.container_errors.is_empty() {
+    let (cpu, mem) = td.valid_size()?;
+    if !td.container_errors.is_empty() {
         return None;
     }
-    let agent = table.agent_limit(cpu.value, mem.value).mib;
+    let agent = sizing::table().agent_limit(cpu, mem).mib;
     let used = td.container_memory();
-    if used + agent <= mem.value {
+    if used + agent <= mem {
         return None;
     }
     Some(Finding::new(
@@ -53,7 +50,7 @@ pub fn check(td: &TaskDef<'_>) -> Option<Finding> {
         format!(
             "containers use {} and the GuardDuty agent up to {agent} MiB: more than the task's {}",
             sizing::human(Quantity::Memory, used),
-            sizing::human(Quantity::Memory, mem.value)
+            sizing::human(Quantity::Memory, mem)
         ),
         resize::fix(td),
     ))

@@ -1,7 +1,7 @@
 //! `size-outside-agent-table` (warning): a valid Fargate size with no published agent limit.
 
 use crate::finding::{CheckInfo, Finding, Fix, Severity};
-use crate::model::{SizeField, TaskDef};
+use crate::model::TaskDef;
 use crate::sizing;
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -25,14 +25,8 @@ documented limit.",
 };
 
 pub fn check(td: &TaskDef<'_>) -> Option<Finding> {
-    let (SizeField::Ok(cpu), SizeField::Ok(mem)) = (&td.cpu, &td.memory) else {
-        return None;
-    };
-    let table = sizing::table();
-    if !table.is_valid(cpu.value, mem.value) {
-        return None;
-    }
-    let limit = table.agent_limit(cpu.value, mem.value);
+    let (cpu, mem) = td.valid_size()?;
+    let limit = sizing::table().agent_limit(cpu, mem);
     if limit.published {
         return None;
     }
@@ -42,7 +36,7 @@ pub fn check(td: &TaskDef<'_>) -> Option<Finding> {
         td.field_pointer("memory"),
         format!(
             "GuardDuty publishes no agent limit for `cpu` {} with `memory` {} MiB; {} MiB (nearest row) is assumed",
-            cpu.value, mem.value, limit.mib
+            cpu, mem, limit.mib
         ),
         Fix::manual("none needed; keep extra memory headroom for the agent"),
     ))
