@@ -1,12 +1,15 @@
 //! The commands: where the pure plan meets files, the terminal and exit codes.
 
 use crate::apply::{self, Destination};
+use crate::aws::sdk;
 use crate::check;
-use crate::cli::{ApplyArgs, Cli, Command, ExplainArgs, FixArgs, PlanArgs};
+use crate::cli::{ApplyArgs, Cli, Command, ExplainArgs, FixArgs, LiveArgs, PlanArgs};
 use crate::plan::{self, Plan, PlanOptions};
+use crate::printer::Bar;
 use crate::printer::Printer;
 use crate::render::{self, Format, text::Style};
 use crate::source::{self, InputError, Origin};
+use crate::{live, plan_live};
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
@@ -47,6 +50,7 @@ fn plan_options(fix: &FixArgs) -> Result<PlanOptions, String> {
         checks: check::Options {
             execution_role_arn: fix.execution_role_arn.clone(),
             platform_version: fix.platform_version.clone(),
+            account: None,
         },
         registerable: fix.registerable,
         materialize: true,
@@ -66,7 +70,11 @@ pub fn build_plan(origins: Vec<Origin>, mut errors: Vec<InputError>, opts: &Plan
             Err(e) => errors.push(e),
         }
     }
-    Plan { docs, errors }
+    Plan {
+        docs,
+        errors,
+        ..Default::default()
+    }
 }
 
 fn expand_inputs(paths: &[String], printer: &Printer) -> Option<(Vec<Origin>, Vec<InputError>)> {
@@ -101,16 +109,38 @@ fn plan_cmd(args: PlanArgs, printer: &Printer) -> io::Result<i32> {
             return Ok(1);
         }
     };
-    let Some((origins, errors)) = expand_inputs(&args.paths, printer) else {
-        return Ok(1);
+    let plan = if args.live.live {
+        if !args.paths.is_empty() {
+            printer.error("give either files or `--live`, not both", None);
+            return Ok(1);
+        }
+        if args.out.is_some() {
+            printer.error(
+                "`--out` saves file plans only; live plans are applied with `apply --live`",
+                None,
+            );
+            return Ok(1);
+        }
+        let show = args.format == Format::Text && !printer.quiet && io::stderr().is_terminal();
+        match live_plan(&args.live, &opts, printer, show) {
+            Ok(p) => p,
+            Err((msg, hint)) => {
+                printer.error(&msg, hint.as_deref());
+                return Ok(1);
+            }
+        }
+    } else {
+        let Some((origins, errors)) = expand_inputs(&args.paths, printer) else {
+            return Ok(1);
+        };
+        // Only the text format shows the patched documents; a saved plan needs fingerprints.
+        let opts = PlanOptions {
+            materialize: args.format == Format::Text,
+            fingerprint: args.out.is_some(),
+            ..opts.clone()
+        };
+        build_plan(origins, errors, &opts)
     };
-    // Only the text format shows the patched documents; a saved plan needs fingerprints.
-    let opts = PlanOptions {
-        materialize: args.format == Format::Text,
-        fingerprint: args.out.is_some(),
-        ..opts
-    };
-    let plan = build_plan(origins, errors, &opts);
     // In JSON-like formats the errors are part of the document; in text they go to stderr.
     if args.format == Format::Text {
         plan.errors.iter().for_each(|e| printer.input_error(e));
@@ -136,6 +166,80 @@ fn plan_cmd(args: PlanArgs, printer: &Printer) -> io::Result<i32> {
         }
     }
     Ok(code)
+}
+
+/// Scans every region concurrently and plans each.
+fn live_plan(
+    live: &LiveArgs,
+    opts: &PlanOptions,
+    printer: &Printer,
+    show_progress: bool,
+) -> Result<Plan, (String, Option<String>)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| (format!("cannot start the async runtime: {e}"), None))?;
+    rt.block_on(async {
+        let config = sdk::load_config(live.profile.as_deref(), None).await;
+        let regions: Vec<String> = if live.regions.is_empty() {
+            match config.region() {
+                Some(r) => vec![r.to_string()],
+                None => {
+                    return Err((
+                        "no AWS region".to_string(),
+                        Some("pass `--region REGION`, or set `AWS_REGION` or a region in the profile".to_string()),
+                    ));
+                }
+            }
+        } else {
+            live.regions.clone()
+        };
+        let org_config = match &live.org_profile {
+            Some(p) => Some(sdk::load_config(Some(p), regions.first().map(String::as_str)).await),
+            None => None,
+        };
+        let scope = live::Scope {
+            clusters: live.clusters.clone(),
+            services: live.services.clone(),
+            default_execution_role: Some(opts.checks.execution_role_arn.clone().unwrap_or_else(|| "ecsTaskExecutionRole".to_string())),
+            org_profile: org_config.is_some(),
+        };
+        let bar = Bar::new(show_progress);
+        let scans = regions.iter().map(|region| {
+            let mut aws = sdk::SdkAws::new(&config, region);
+            if let Some(c) = &org_config {
+                aws = aws.with_organizations(c);
+            }
+            let (scope, bar) = (&scope, &bar);
+            async move {
+                let inv = live::scan(&aws, scope, bar).await;
+                (region.clone(), inv, aws.calls())
+            }
+        });
+        let results = futures::future::join_all(scans).await;
+        bar.finish();
+        let mut plan = Plan::default();
+        let mut calls: std::collections::BTreeMap<&str, usize> = Default::default();
+        for (region, inv, region_calls) in results {
+            for (api, n) in region_calls {
+                *calls.entry(api).or_default() += n;
+            }
+            match inv {
+                Ok(inv) => plan.extend(plan_live::plan_inventory(&inv, opts, live.ecr_policy)),
+                Err(e) => plan.errors.push(InputError::new(
+                    format!("region {region}"),
+                    e.to_string(),
+                    Some("check the credentials (`aws sts get-caller-identity`), `--profile` and `--region`"),
+                )),
+            }
+        }
+        if live.call_stats {
+            let total: usize = calls.values().sum();
+            let lines: Vec<String> = calls.iter().map(|(api, n)| format!("{api} {n}")).collect();
+            printer.status(&format!("AWS calls: {total}\n{}", lines.join("\n")));
+        }
+        Ok(plan)
+    })
 }
 
 fn save_plan(plan: &Plan, opts: &PlanOptions, out: &Path) -> Result<(), String> {
@@ -316,6 +420,8 @@ fn apply_cmd(args: ApplyArgs, printer: &Printer) -> io::Result<i32> {
                     }
                 }
             }
+            // Live resources are changed by `apply --live`, never written as files.
+            Origin::Live { .. } => {}
         }
     }
     let manual = plan

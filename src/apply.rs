@@ -49,6 +49,7 @@ impl SavedOptions {
             checks: check::Options {
                 execution_role_arn: self.execution_role_arn.clone(),
                 platform_version: self.platform_version.clone(),
+                account: None,
             },
             registerable: self.registerable,
             materialize: true,

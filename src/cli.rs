@@ -45,6 +45,35 @@ pub struct FixArgs {
     pub registerable: bool,
 }
 
+/// Where `--live` reads (and `apply --live` changes).
+#[derive(Debug, Args, Clone, Default)]
+pub struct LiveArgs {
+    /// Read a real AWS account (read-only calls) instead of files
+    #[arg(long)]
+    pub live: bool,
+    /// Region to scan (repeatable) [default: the profile's or environment's region]
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Only this cluster (name or ARN; repeatable)
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+    /// Only this service (name or ARN; repeatable)
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
+    /// Named profile from the AWS config files
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Profile for reading Organizations SCPs (management or delegated administrator account)
+    #[arg(long, value_name = "PROFILE")]
+    pub org_profile: Option<String>,
+    /// How the ECR fix grants access: a scoped inline policy, or the managed policy
+    #[arg(long, value_enum, default_value_t = crate::check::live::EcrPolicy::Scoped)]
+    pub ecr_policy: crate::check::live::EcrPolicy,
+    /// Print the number of AWS calls per API on stderr at the end
+    #[arg(long, hide = true)]
+    pub call_stats: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// Task or service definition files, directories (every `*.json` below), or `-` for stdin
@@ -58,6 +87,8 @@ pub struct PlanArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub fix: FixArgs,
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 #[derive(Debug, Args)]

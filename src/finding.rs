@@ -24,11 +24,12 @@ impl Severity {
 
 /// How a fix may be applied: `safe` changes nothing a user pays for or runs; `unsafe` changes
 /// cost or redeploys (the fix says why); `manual` needs a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Applicability {
     Safe,
     Unsafe,
+    #[default]
     Manual,
 }
 
@@ -42,7 +43,7 @@ impl Applicability {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Fix {
     pub title: String,
     pub applicability: Applicability,
@@ -50,6 +51,8 @@ pub struct Fix {
     pub reason: Option<String>,
     /// RFC 6902 operations on the document (empty for a manual fix).
     pub patch: Vec<PatchOperation>,
+    /// AWS operations (live mode).
+    pub operations: Vec<crate::operation::Operation>,
 }
 
 impl Fix {
@@ -58,7 +61,7 @@ impl Fix {
             title: title.into(),
             applicability: Applicability::Manual,
             reason: None,
-            patch: Vec::new(),
+            ..Default::default()
         }
     }
 }

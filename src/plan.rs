@@ -61,27 +61,93 @@ pub struct PlanOptions {
     pub fingerprint: bool,
 }
 
+/// An AWS operation the plan would carry out (live mode), with why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedOperation {
+    /// The ARN the operation changes (or is about).
+    pub resource: String,
+    pub title: String,
+    pub applicability: Applicability,
+    pub reason: Option<String>,
+    pub operation: crate::operation::Operation,
+}
+
+/// What live mode adds: findings on resources that are not documents (roles, VPCs,
+/// clusters, the account) and the AWS operations of every fix.
+#[derive(Debug, Clone, Default)]
+pub struct LivePart {
+    pub findings: Vec<Finding>,
+    pub not_checked: Vec<NotChecked>,
+    pub operations: Vec<PlannedOperation>,
+}
+
 /// The whole plan: documents and the inputs that could not be used.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub docs: Vec<DocPlan>,
     pub errors: Vec<InputError>,
+    pub live: LivePart,
 }
 
 impl Plan {
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
-        self.docs.iter().flat_map(|d| d.findings.iter())
+        self.docs
+            .iter()
+            .flat_map(|d| d.findings.iter())
+            .chain(self.live.findings.iter())
     }
 
-    /// Exit code of `plan`: 1 when an input could not be used or read, else 2 when a finding of
-    /// severity error remains, else 0.
+    pub fn not_checked(&self) -> impl Iterator<Item = &NotChecked> {
+        self.docs
+            .iter()
+            .flat_map(|d| d.not_checked.iter())
+            .chain(self.live.not_checked.iter())
+    }
+
+    /// Exit code of `plan`: 1 when an input could not be used or read, or a check could not be
+    /// run (not checked never counts as passing); else 2 when a finding of severity error
+    /// remains; else 0.
     pub fn exit_code(&self) -> i32 {
-        if !self.errors.is_empty() || self.findings().any(|f| f.unreadable) {
+        if !self.errors.is_empty()
+            || self.findings().any(|f| f.unreadable)
+            || self.not_checked().next().is_some()
+        {
             1
         } else if self.findings().any(|f| f.severity == Severity::Error) {
             2
         } else {
             0
+        }
+    }
+
+    /// Adds another plan (another region) to this one; identical live findings and operations
+    /// (the same account-wide SCP finding seen from two regions) are kept once.
+    pub fn extend(&mut self, other: Plan) {
+        self.docs.extend(other.docs);
+        self.errors.extend(other.errors);
+        for f in other.live.findings {
+            if !self.live.findings.iter().any(|g| {
+                g.check.slug == f.check.slug && g.resource == f.resource && g.message == f.message
+            }) {
+                self.live.findings.push(f);
+            }
+        }
+        for n in other.live.not_checked {
+            if !self.live.not_checked.iter().any(|m| {
+                m.check.slug == n.check.slug && m.resource == n.resource && m.reason == n.reason
+            }) {
+                self.live.not_checked.push(n);
+            }
+        }
+        for op in other.live.operations {
+            if !self
+                .live
+                .operations
+                .iter()
+                .any(|o| o.operation == op.operation)
+            {
+                self.live.operations.push(op);
+            }
         }
     }
 

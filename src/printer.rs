@@ -77,3 +77,39 @@ impl Printer {
         );
     }
 }
+
+/// Scan progress on stderr (indicatif): drawn only on a terminal, hidden otherwise.
+pub struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    pub fn new(visible: bool) -> Self {
+        let bar = if visible {
+            indicatif::ProgressBar::new(0)
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{pos}/{len} clusters and services]",
+        ) {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Bar(bar)
+    }
+
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl crate::live::Progress for Bar {
+    fn stage(&self, region: &str, what: &str) {
+        self.0.set_message(format!("{region}: {what}"));
+    }
+    fn add_total(&self, n: u64) {
+        self.0.inc_length(n);
+    }
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+}

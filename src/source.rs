@@ -19,6 +19,10 @@ pub enum Origin {
         relative: PathBuf,
     },
     Stdin,
+    /// A resource read from AWS (`plan --live`), by ARN.
+    Live {
+        arn: String,
+    },
 }
 
 impl Origin {
@@ -26,6 +30,7 @@ impl Origin {
         match self {
             Origin::File { path, .. } => path.display().to_string(),
             Origin::Stdin => "-".to_string(),
+            Origin::Live { arn } => arn.clone(),
         }
     }
 }
@@ -142,6 +147,9 @@ pub fn read(origin: &Origin) -> Result<Vec<u8>, InputError> {
             .lock()
             .take(MAX_INPUT_BYTES + 1)
             .read_to_end(&mut buf),
+        Origin::Live { .. } => Err(std::io::Error::other(
+            "a live resource is read through AWS, not as a file",
+        )),
     };
     res.map_err(|e| {
         InputError::new(

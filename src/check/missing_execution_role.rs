@@ -45,10 +45,16 @@ pub fn check(td: &TaskDef<'_>, ctx: &Context<'_>) -> Option<Finding> {
             path: path.clone(),
             value: arn.into(),
         })],
+        ..Default::default()
     };
     let fix = if let Some(arn) = &ctx.options.execution_role_arn {
         set(arn.clone(), Applicability::Safe, None)
-    } else if let Some((account, partition)) = model::account_of(ctx.document) {
+    } else if let Some((account, partition)) = ctx
+        .options
+        .account
+        .clone()
+        .or_else(|| model::account_of(ctx.document))
+    {
         set(
             format!("arn:{partition}:iam::{account}:role/ecsTaskExecutionRole"),
             Applicability::Unsafe,

@@ -2,6 +2,7 @@
 
 pub mod agent_memory_headroom;
 pub mod invalid_task_size;
+pub mod live;
 pub mod missing_execution_role;
 pub mod missing_task_size;
 pub mod platform_version_too_old;
@@ -21,6 +22,8 @@ pub struct Options {
     pub execution_role_arn: Option<String>,
     /// `--platform-version` (default `LATEST`).
     pub platform_version: Option<String>,
+    /// The scanned account and partition (live mode), for the default execution role.
+    pub account: Option<(String, String)>,
 }
 
 /// Everything a check may read: the options and the whole document (for the account id).
@@ -48,8 +51,13 @@ pub const ALL: &[&CheckInfo] = &[
     &platform_version_too_old::INFO,
 ];
 
+/// Every check, the file-mode ones then the live ones.
+pub fn all() -> impl Iterator<Item = &'static CheckInfo> {
+    ALL.iter().chain(live::ALL.iter()).copied()
+}
+
 pub fn by_slug(slug: &str) -> Option<&'static CheckInfo> {
-    ALL.iter().copied().find(|c| c.slug == slug)
+    all().find(|c| c.slug == slug)
 }
 
 /// Runs the task-definition checks on a Fargate task definition.

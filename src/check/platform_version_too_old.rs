@@ -82,6 +82,7 @@ pub fn check(svc: &Service<'_>, ctx: &Context<'_>) -> Result<Option<Finding>, St
                             value: target.into(),
                         }),
                     ],
+                    ..Default::default()
                 },
             )))
         }

@@ -93,5 +93,6 @@ pub fn fix(td: &TaskDef<'_>) -> Fix {
             .to_string(),
         ),
         patch,
+        ..Default::default()
     }
 }

@@ -46,10 +46,21 @@ impl<'a> From<&'a Finding> for FindingOut<'a> {
 }
 
 #[derive(Serialize)]
-struct ChangeOut<'a> {
-    resource: &'a str,
-    action: &'static str,
-    patch: &'a [PatchOperation],
+#[serde(untagged)]
+enum ChangeOut<'a> {
+    Patch {
+        resource: &'a str,
+        action: &'static str,
+        patch: &'a [PatchOperation],
+    },
+    Operation {
+        resource: &'a str,
+        action: &'static str,
+        title: &'a str,
+        applicability: Applicability,
+        reason: Option<&'a str>,
+        operation: &'a crate::operation::Operation,
+    },
 }
 
 #[derive(Serialize)]
@@ -96,11 +107,20 @@ pub fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         findings: plan.findings().map(FindingOut::from).collect(),
         changes: plan
             .changed()
-            .map(|d| ChangeOut {
+            .filter(|d| !matches!(d.origin, crate::source::Origin::Live { .. }))
+            .map(|d| ChangeOut::Patch {
                 resource: &d.resource,
                 action: "patch",
                 patch: &d.patch,
             })
+            .chain(plan.live.operations.iter().map(|o| ChangeOut::Operation {
+                resource: &o.resource,
+                action: o.operation.name(),
+                title: &o.title,
+                applicability: o.applicability,
+                reason: o.reason.as_deref(),
+                operation: &o.operation,
+            }))
             .collect(),
         skipped: docs
             .iter()
@@ -111,9 +131,8 @@ pub fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                 reason: &s.reason,
             })
             .collect(),
-        not_checked: docs
-            .iter()
-            .flat_map(|d| &d.not_checked)
+        not_checked: plan
+            .not_checked()
             .map(|n| NotCheckedOut {
                 check: n.check.slug,
                 resource: &n.resource,

@@ -24,8 +24,7 @@ fn uri(resource: &str) -> String {
 }
 
 pub fn to_value(plan: &Plan) -> serde_json::Value {
-    let rules: Vec<ReportingDescriptor> = check::ALL
-        .iter()
+    let rules: Vec<ReportingDescriptor> = check::all()
         .map(|c| {
             let mut rule = ReportingDescriptor::builder()
                 .id(c.slug)

@@ -2,7 +2,9 @@
 //! one-line summary. Colour only when the caller allows it.
 
 use crate::finding::{Applicability, Severity};
-use crate::plan::{DocPlan, Plan};
+use crate::finding::{Finding, NotChecked};
+use crate::operation::Operation;
+use crate::plan::{DocPlan, Plan, PlannedOperation, Skip};
 use crate::redact;
 use similar::{ChangeTag, TextDiff};
 use std::io::{self, Write};
@@ -31,7 +33,44 @@ impl Style {
 
 pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> {
     for doc in &plan.docs {
-        findings(doc, out, style)?;
+        let findings: Vec<&Finding> = doc.findings.iter().collect();
+        let not_checked: Vec<&NotChecked> = doc.not_checked.iter().collect();
+        section(
+            &doc.resource,
+            &findings,
+            &not_checked,
+            &doc.skipped,
+            out,
+            style,
+        )?;
+    }
+    // Live findings on roles, VPCs, clusters and the account, grouped by resource.
+    let mut resources: Vec<&str> = Vec::new();
+    for r in plan
+        .live
+        .findings
+        .iter()
+        .map(|f| f.resource.as_str())
+        .chain(plan.live.not_checked.iter().map(|n| n.resource.as_str()))
+    {
+        if !resources.contains(&r) {
+            resources.push(r);
+        }
+    }
+    for r in resources {
+        let findings: Vec<&Finding> = plan
+            .live
+            .findings
+            .iter()
+            .filter(|f| f.resource == r)
+            .collect();
+        let not_checked: Vec<&NotChecked> = plan
+            .live
+            .not_checked
+            .iter()
+            .filter(|n| n.resource == r)
+            .collect();
+        section(r, &findings, &not_checked, &[], out, style)?;
     }
     let mut first = true;
     for doc in plan.changed() {
@@ -41,16 +80,24 @@ pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> 
         }
         diff(doc, out, style)?;
     }
+    operations(&plan.live.operations, out, style)?;
     writeln!(out)?;
     writeln!(out, "{}", summary(plan))
 }
 
-fn findings(doc: &DocPlan, out: &mut dyn Write, style: Style) -> io::Result<()> {
-    if doc.findings.is_empty() && doc.not_checked.is_empty() && doc.skipped.is_empty() {
+fn section(
+    resource: &str,
+    findings: &[&Finding],
+    not_checked: &[&NotChecked],
+    skipped: &[Skip],
+    out: &mut dyn Write,
+    style: Style,
+) -> io::Result<()> {
+    if findings.is_empty() && not_checked.is_empty() && skipped.is_empty() {
         return Ok(());
     }
-    writeln!(out, "{}", style.paint("1", &doc.resource))?;
-    for f in &doc.findings {
+    writeln!(out, "{}", style.paint("1", resource))?;
+    for f in findings {
         let at = f.line.map(|l| format!("line {l}: ")).unwrap_or_default();
         writeln!(
             out,
@@ -71,7 +118,7 @@ fn findings(doc: &DocPlan, out: &mut dyn Write, style: Style) -> io::Result<()> 
             writeln!(out, "    note: {r}")?;
         }
     }
-    for n in &doc.not_checked {
+    for n in not_checked {
         writeln!(
             out,
             "  {}[{}] {}: {}",
@@ -81,7 +128,7 @@ fn findings(doc: &DocPlan, out: &mut dyn Write, style: Style) -> io::Result<()> 
             n.reason
         )?;
     }
-    for s in &doc.skipped {
+    for s in skipped {
         writeln!(
             out,
             "  {} {}: {}",
@@ -89,6 +136,43 @@ fn findings(doc: &DocPlan, out: &mut dyn Write, style: Style) -> io::Result<()> 
             s.subject,
             s.reason
         )?;
+    }
+    Ok(())
+}
+
+/// The AWS operations of a live plan, like `terraform plan`: one block per operation with
+/// its parameters.
+fn operations(ops: &[PlannedOperation], out: &mut dyn Write, style: Style) -> io::Result<()> {
+    if ops.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        style.paint("1", "AWS operations (in apply order):")
+    )?;
+    for op in ops {
+        let (sign, code) = match op.operation {
+            Operation::ModifyVpcAttribute { .. } | Operation::UpdateService { .. } => ("~", "33"),
+            _ => ("+", "32"),
+        };
+        let mut how = op.applicability.as_str().to_string();
+        if let Some(r) = &op.reason {
+            how = format!("{how}, {r}");
+        }
+        writeln!(
+            out,
+            "  {} {} ({how})",
+            style.paint(code, &format!("{sign} {}", op.operation.name())),
+            op.title
+        )?;
+        writeln!(out, "      resource = {}", op.resource)?;
+        if let Ok(serde_json::Value::Object(params)) = serde_json::to_value(&op.operation) {
+            for (k, v) in params.iter().filter(|(k, _)| *k != "operation") {
+                writeln!(out, "      {k} = {v}")?;
+            }
+        }
     }
     Ok(())
 }
@@ -181,7 +265,7 @@ pub fn summary(plan: &Plan) -> String {
         plural(count(Severity::Error), "error", "errors"),
         plural(count(Severity::Warning), "warning", "warnings")
     ));
-    let not_checked: usize = plan.docs.iter().map(|d| d.not_checked.len()).sum();
+    let not_checked = plan.not_checked().count();
     if not_checked > 0 {
         parts.push(format!("{not_checked} not checked"));
     }
@@ -190,7 +274,20 @@ pub fn summary(plan: &Plan) -> String {
         fixes(Applicability::Safe),
         fixes(Applicability::Unsafe),
         fixes(Applicability::Manual),
-        plural(plan.changed().count(), "document", "documents")
+        plural(
+            plan.changed()
+                .filter(|d| !matches!(d.origin, crate::source::Origin::Live { .. }))
+                .count(),
+            "document",
+            "documents"
+        )
     ));
+    if !plan.live.operations.is_empty() {
+        parts.push(plural(
+            plan.live.operations.len(),
+            "AWS operation",
+            "AWS operations",
+        ));
+    }
     parts.join("; ")
 }

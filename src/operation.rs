@@ -1,0 +1,113 @@
+//! Live fixes as data: the AWS operations a plan would carry out, with everything needed to
+//! review and to perform them.
+
+use json_patch::PatchOperation;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One AWS operation. Serialised with `"operation": "iam:PutRolePolicy"` and its parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "operation")]
+pub enum Operation {
+    #[serde(rename = "iam:CreateRole")]
+    CreateRole {
+        role_name: String,
+        assume_role_policy: Value,
+        attach_policy_arns: Vec<String>,
+    },
+    #[serde(rename = "iam:PutRolePolicy")]
+    PutRolePolicy {
+        role_name: String,
+        policy_name: String,
+        policy_document: Value,
+    },
+    #[serde(rename = "iam:AttachRolePolicy")]
+    AttachRolePolicy {
+        role_name: String,
+        policy_arn: String,
+    },
+    #[serde(rename = "ec2:CreateSecurityGroup")]
+    CreateSecurityGroup {
+        vpc_id: String,
+        group_name: String,
+        description: String,
+        ingress_tcp_443_from: String,
+    },
+    #[serde(rename = "ec2:CreateVpcEndpoint")]
+    CreateVpcEndpoint {
+        vpc_id: String,
+        service_name: String,
+        vpc_endpoint_type: String,
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        subnet_ids: Vec<String>,
+        /// Security group ids; `"(new)"` stands for the group created by this plan.
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        security_group_ids: Vec<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        route_table_ids: Vec<String>,
+        private_dns_enabled: bool,
+    },
+    #[serde(rename = "ec2:ModifyVpcAttribute")]
+    ModifyVpcAttribute {
+        vpc_id: String,
+        attribute: String,
+        value: bool,
+    },
+    #[serde(rename = "ec2:AuthorizeSecurityGroupEgress")]
+    AuthorizeSecurityGroupEgress {
+        group_id: String,
+        protocol: String,
+        port: i32,
+        prefix_list_id: String,
+    },
+    #[serde(rename = "ecs:RegisterTaskDefinition")]
+    RegisterTaskDefinition {
+        /// The revision the new one is copied from; it is never changed or deregistered.
+        from: String,
+        family: String,
+        /// RFC 6902 patch on the task definition JSON (shown as a diff).
+        patch: Vec<PatchOperation>,
+    },
+    #[serde(rename = "ecs:UpdateService")]
+    UpdateService {
+        cluster: String,
+        service: String,
+        /// `family` of a revision registered by this plan, or an ARN.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        task_definition: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        platform_version: Option<String>,
+        force_new_deployment: bool,
+    },
+}
+
+impl Operation {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::CreateRole { .. } => "iam:CreateRole",
+            Operation::PutRolePolicy { .. } => "iam:PutRolePolicy",
+            Operation::AttachRolePolicy { .. } => "iam:AttachRolePolicy",
+            Operation::CreateSecurityGroup { .. } => "ec2:CreateSecurityGroup",
+            Operation::CreateVpcEndpoint { .. } => "ec2:CreateVpcEndpoint",
+            Operation::ModifyVpcAttribute { .. } => "ec2:ModifyVpcAttribute",
+            Operation::AuthorizeSecurityGroupEgress { .. } => "ec2:AuthorizeSecurityGroupEgress",
+            Operation::RegisterTaskDefinition { .. } => "ecs:RegisterTaskDefinition",
+            Operation::UpdateService { .. } => "ecs:UpdateService",
+        }
+    }
+
+    /// Apply order of PRODUCT.md: IAM, then network, then task definitions, then services.
+    pub fn stage(&self) -> u8 {
+        match self {
+            Operation::CreateRole { .. }
+            | Operation::PutRolePolicy { .. }
+            | Operation::AttachRolePolicy { .. } => 0,
+            Operation::CreateSecurityGroup { .. } => 1,
+            Operation::CreateVpcEndpoint { .. }
+            | Operation::ModifyVpcAttribute { .. }
+            | Operation::AuthorizeSecurityGroupEgress { .. } => 2,
+            Operation::RegisterTaskDefinition { .. } => 3,
+            Operation::UpdateService { .. } => 4,
+        }
+    }
+}
