@@ -8,5 +8,7 @@ mod apply;
 mod bad_input;
 mod checks;
 mod cli;
+mod live_scan;
+mod moto;
 mod properties;
 mod public_fixtures;

@@ -32,9 +32,26 @@ impl Style {
 }
 
 pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> {
+    // Live findings about a document's resource (a service) are shown with it.
+    let live_on = |r: &str| -> (Vec<&Finding>, Vec<&NotChecked>) {
+        (
+            plan.live
+                .findings
+                .iter()
+                .filter(|f| f.resource == r)
+                .collect(),
+            plan.live
+                .not_checked
+                .iter()
+                .filter(|n| n.resource == r)
+                .collect(),
+        )
+    };
     for doc in &plan.docs {
-        let findings: Vec<&Finding> = doc.findings.iter().collect();
-        let not_checked: Vec<&NotChecked> = doc.not_checked.iter().collect();
+        let (live_findings, live_not_checked) = live_on(&doc.resource);
+        let findings: Vec<&Finding> = doc.findings.iter().chain(live_findings).collect();
+        let not_checked: Vec<&NotChecked> =
+            doc.not_checked.iter().chain(live_not_checked).collect();
         section(
             &doc.resource,
             &findings,
@@ -44,7 +61,7 @@ pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> 
             style,
         )?;
     }
-    // Live findings on roles, VPCs, clusters and the account, grouped by resource.
+    // The other live resources: roles, VPCs, clusters, the account.
     let mut resources: Vec<&str> = Vec::new();
     for r in plan
         .live
@@ -53,7 +70,7 @@ pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> 
         .map(|f| f.resource.as_str())
         .chain(plan.live.not_checked.iter().map(|n| n.resource.as_str()))
     {
-        if !resources.contains(&r) {
+        if !resources.contains(&r) && !plan.docs.iter().any(|d| d.resource == r) {
             resources.push(r);
         }
     }
