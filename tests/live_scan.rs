@@ -667,3 +667,152 @@ fn no_detector_means_runtime_monitoring_disabled() {
     });
     assert_eq!(slugs(&v), ["runtime-monitoring-disabled"]);
 }
+
+/// Creates an organization in the default (management) account, a member account with a deny
+/// SCP, and seeds a compliant service in the member. Returns the member's temporary keys.
+async fn member_with_scp(moto: &Moto, deny_action: &str) -> (String, String, String) {
+    let mgmt = moto.config().await;
+    let org = aws_sdk_organizations::Client::new(&mgmt);
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let status = org
+        .create_account()
+        .email("member@example.com")
+        .account_name("member")
+        .send()
+        .await
+        .unwrap();
+    let member = status.create_account_status.unwrap().account_id.unwrap();
+    let content = json!({"Version": "2012-10-17", "Statement": [{"Sid": "NoTelemetry", "Effect": "Deny", "Action": deny_action, "Resource": "*"}]});
+    let policy = org
+        .create_policy()
+        .name("deny-guardduty")
+        .description("test")
+        .content(content.to_string())
+        .r#type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+        .send()
+        .await
+        .unwrap();
+    let id = policy.policy.unwrap().policy_summary.unwrap().id.unwrap();
+    org.attach_policy()
+        .policy_id(id)
+        .target_id(&member)
+        .send()
+        .await
+        .unwrap();
+    let sts = aws_sdk_sts::Client::new(&mgmt);
+    let creds = sts
+        .assume_role()
+        .role_arn(format!(
+            "arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+        ))
+        .role_session_name("fargate-rtm-test")
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    let keys = (
+        creds.access_key_id,
+        creds.secret_access_key,
+        creds.session_token,
+    );
+    let member_conf = moto
+        .config_with(aws_sdk_sts::config::Credentials::new(
+            &keys.0,
+            &keys.1,
+            Some(keys.2.clone()),
+            None,
+            "member",
+        ))
+        .await;
+    seed(&member_conf, &Setup::default()).await;
+    keys
+}
+
+fn run_as_member(moto: &Moto, keys: &(String, String, String), extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["plan", "--live", "--format", "json"];
+    args.extend(extra);
+    let r = moto.run_with(
+        &args,
+        &[
+            ("AWS_ACCESS_KEY_ID", &keys.0),
+            ("AWS_SECRET_ACCESS_KEY", &keys.1),
+            ("AWS_SESSION_TOKEN", &keys.2),
+        ],
+    );
+    (
+        r.code,
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", r.stdout, r.stderr)),
+    )
+}
+
+#[test]
+fn scp_denying_telemetry_needs_the_org_view() {
+    for action in ["guardduty:SendSecurityTelemetry", "guardduty:*"] {
+        let moto = Moto::start();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let keys = rt.block_on(member_with_scp(&moto, action));
+        // The member cannot read its SCPs: not checked, with a hint, exit 1.
+        let (code, v) = run_as_member(&moto, &keys, &[]);
+        assert_eq!(slugs(&v), Vec::<String>::new(), "{v:#}");
+        let nc = not_checked(&v);
+        assert!(
+            nc.len() == 1
+                && nc[0].starts_with("scp-denies-telemetry")
+                && nc[0].contains("`--org-profile PROFILE`"),
+            "{nc:?}"
+        );
+        assert_eq!(code, 1);
+        // With the management account's profile, the deny is found and named.
+        std::fs::write(
+            moto.home.path().join("credentials"),
+            "[org]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+        )
+        .unwrap();
+        std::fs::write(
+            moto.home.path().join("config"),
+            "[profile org]\nregion = us-east-1\n",
+        )
+        .unwrap();
+        let (code, v) = run_as_member(&moto, &keys, &["--org-profile", "org"]);
+        assert_eq!(slugs(&v), ["scp-denies-telemetry"], "{v:#}");
+        let f = &v["findings"][0];
+        assert!(
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("SCP `deny-guardduty`")
+                && f["message"].as_str().unwrap().contains("`NoTelemetry`"),
+            "{f}"
+        );
+        assert_eq!(f["fix"]["applicability"], "manual");
+        assert_eq!(code, 2);
+    }
+}
+
+#[test]
+fn management_account_is_not_subject_to_scps() {
+    let moto = Moto::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let conf = moto.config().await;
+        let org = aws_sdk_organizations::Client::new(&conf);
+        org.create_organization().send().await.unwrap();
+        seed(&conf, &Setup::default()).await;
+    });
+    let r = moto.run(&["plan", "--live", "--format", "json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(slugs(&v), Vec::<String>::new());
+    assert_eq!(not_checked(&v), Vec::<String>::new());
+    assert_eq!(r.code, 0);
+}

@@ -27,7 +27,11 @@ pub async fn load_config(profile: Option<&str>, region: Option<&str>) -> aws_con
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5));
     if let Some(p) = profile {
-        loader = loader.profile_name(p);
+        // An explicit profile wins over credentials in the environment, as with the AWS CLI.
+        let creds = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_name(p)
+            .build();
+        loader = loader.profile_name(p).credentials_provider(creds);
     }
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r.to_string()));
