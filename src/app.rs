@@ -142,8 +142,17 @@ fn plan_cmd(args: PlanArgs, printer: &Printer) -> io::Result<i32> {
         build_plan(origins, errors, &opts)
     };
     // In JSON-like formats the errors are part of the document; in text they go to stderr.
-    if args.format == Format::Text {
+    if matches!(args.format, Format::Text | Format::Patch) {
         plan.errors.iter().for_each(|e| printer.input_error(e));
+    }
+    if args.format == Format::Patch {
+        // Patches cannot say what was not checked: stderr does.
+        for n in plan.not_checked() {
+            printer.warning(&format!(
+                "not checked: `{}` {}: {}: {}",
+                n.resource, n.check.slug, n.subject, n.reason
+            ));
+        }
     }
     render(
         &plan,

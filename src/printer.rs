@@ -70,6 +70,15 @@ impl Printer {
         }
     }
 
+    /// `warning: ...` on stderr (not suppressed by `--quiet`).
+    pub fn warning(&self, msg: &str) {
+        let _ = writeln!(
+            io::stderr().lock(),
+            "{}: {msg}",
+            self.label("1;33", "warning")
+        );
+    }
+
     pub fn input_error(&self, e: &InputError) {
         self.error(
             &format!("`{}`: {}", e.resource, e.message),

@@ -57,6 +57,28 @@ impl SdkAws {
         }
     }
 
+    /// From ready clients (tests build them with `aws-smithy-mocks`).
+    pub fn from_clients(
+        region: &str,
+        ecs: aws_sdk_ecs::Client,
+        iam: aws_sdk_iam::Client,
+        ec2: aws_sdk_ec2::Client,
+        sts: aws_sdk_sts::Client,
+        guardduty: aws_sdk_guardduty::Client,
+        organizations: aws_sdk_organizations::Client,
+    ) -> Self {
+        SdkAws {
+            region: region.to_string(),
+            ecs,
+            iam,
+            ec2,
+            sts,
+            guardduty,
+            organizations,
+            calls: Mutex::new(BTreeMap::new()),
+        }
+    }
+
     /// Uses another identity for Organizations (`--org-profile`).
     pub fn with_organizations(mut self, config: &aws_config::SdkConfig) -> Self {
         self.organizations = aws_sdk_organizations::Client::new(config);
@@ -77,7 +99,16 @@ impl SdkAws {
 
 /// Classifies an SDK error by its code.
 fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(api: &'static str, err: E) -> AwsError {
-    let code = err.code().unwrap_or_default().to_string();
+    // Modeled errors carry their code in metadata; when it is missing, the variant name
+    // (`AccessDeniedException(...)`) is the code.
+    let code = err.code().map(str::to_string).unwrap_or_else(|| {
+        let debug = format!("{err:?}");
+        debug
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    });
     let message = err.message().map(str::to_string).unwrap_or_else(|| {
         if code.is_empty() {
             format!("{err:?}").chars().take(300).collect()

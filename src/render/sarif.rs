@@ -6,8 +6,8 @@ use crate::finding::Severity;
 use crate::plan::Plan;
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, Region,
-    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
-    Tool, ToolComponent,
+    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultKind, ResultLevel,
+    Run, Sarif, Tool, ToolComponent,
 };
 
 fn level(s: Severity) -> ResultLevel {
@@ -43,7 +43,7 @@ pub fn to_value(plan: &Plan) -> serde_json::Value {
             rule
         })
         .collect();
-    let results: Vec<SarifResult> = plan
+    let mut results: Vec<SarifResult> = plan
         .findings()
         .map(|f| {
             let mut physical = PhysicalLocation::builder()
@@ -72,6 +72,25 @@ pub fn to_value(plan: &Plan) -> serde_json::Value {
                 .build()
         })
         .collect();
+    // A check that could not run is an "open" result: the tool could not decide.
+    results.extend(plan.not_checked().map(|n| {
+        let physical = PhysicalLocation::builder()
+            .artifact_location(ArtifactLocation::builder().uri(uri(&n.resource)).build())
+            .build();
+        SarifResult::builder()
+            .rule_id(n.check.slug)
+            .kind(ResultKind::Open)
+            .level(ResultLevel::Note)
+            .message(
+                Message::builder()
+                    .text(format!("not checked: {}: {}", n.subject, n.reason))
+                    .build(),
+            )
+            .locations(vec![
+                Location::builder().physical_location(physical).build(),
+            ])
+            .build()
+    }));
     let driver = ToolComponent::builder()
         .name("fargate-rtm")
         .version(env!("CARGO_PKG_VERSION"))

@@ -1,0 +1,220 @@
+//! The live planner on hand-built inventories: what moto cannot stage (running tasks without the
+//! sidecar, AccessDenied on GuardDuty) and how "not checked" shows in every output format.
+
+use fargate_rtm::aws::{
+    AwsError, AwsVpc, Cluster, Detector, ErrorKind, Identity, Role, Route, RouteTable,
+    SecurityGroup, Service, SgRule, Subnet, Task, TaskDefinition, Vpc,
+};
+use fargate_rtm::check::live::EcrPolicy;
+use fargate_rtm::iam::Policy;
+use fargate_rtm::live::{Inventory, Network, RoleView, ScpView};
+use fargate_rtm::plan::Plan;
+use fargate_rtm::plan_live::plan_inventory;
+use fargate_rtm::render;
+use serde_json::json;
+
+const SVC: &str = "arn:aws:ecs:us-east-1:123456789012:service/prod/web";
+const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3";
+const CLUSTER: &str = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+
+fn inventory() -> Inventory {
+    let network = AwsVpc {
+        subnets: vec!["subnet-1".into()],
+        security_groups: vec!["sg-1".into()],
+        assign_public_ip: true,
+    };
+    Inventory {
+        region: "us-east-1".into(),
+        identity: Identity { account: "123456789012".into(), arn: "arn:aws:iam::123456789012:user/me".into(), partition: "aws".into() },
+        clusters: vec![Cluster { arn: CLUSTER.into(), name: "prod".into(), tags: vec![] }],
+        services: vec![Service {
+            arn: SVC.into(),
+            name: "web".into(),
+            cluster_arn: CLUSTER.into(),
+            task_definition: TD.into(),
+            desired_count: 2,
+            json: json!({"serviceName": "web", "cluster": CLUSTER, "taskDefinition": TD, "launchType": "FARGATE", "platformVersion": "LATEST"}),
+            network: Some(network),
+            primary_deployment_at: Some(0),
+        }],
+        task_defs: [(
+            TD.to_string(),
+            Ok(TaskDefinition {
+                arn: TD.into(),
+                json: json!({"family": "web", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "1024",
+                    "executionRoleArn": "arn:aws:iam::123456789012:role/exec", "containerDefinitions": [{"name": "web", "image": "nginx", "memory": 512}]}),
+            }),
+        )]
+        .into(),
+        roles: [(
+            "exec".to_string(),
+            RoleView::Found {
+                role: Role { arn: "arn:aws:iam::123456789012:role/exec".into(), name: "exec".into(), boundary_arn: None },
+                policies: Ok(vec![Policy { name: "managed".into(), document: json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]}) }]),
+                boundary: None,
+            },
+        )]
+        .into(),
+        network: Ok(Network {
+            subnets: vec![Subnet { id: "subnet-1".into(), vpc_id: "vpc-1".into(), availability_zone: "us-east-1a".into() }],
+            route_tables: vec![RouteTable {
+                id: "rtb-1".into(),
+                vpc_id: "vpc-1".into(),
+                main: true,
+                subnet_ids: vec![],
+                routes: vec![Route { destination: "0.0.0.0/0".into(), target: "igw-1".into(), active: true }],
+            }],
+            endpoints: vec![],
+            vpcs: vec![Vpc { id: "vpc-1".into(), cidr: "10.0.0.0/16".into(), dns_support: true, dns_hostnames: true }],
+            security_groups: vec![SecurityGroup {
+                id: "sg-1".into(),
+                vpc_id: "vpc-1".into(),
+                egress: vec![SgRule { protocol: "-1".into(), from_port: -1, to_port: -1, cidrs: vec!["0.0.0.0/0".into()], prefix_lists: vec![], groups: vec![] }],
+            }],
+            s3_prefix_list: Some("pl-1".into()),
+        }),
+        detector: Ok(Some(Detector { id: "d-1".into(), runtime_monitoring: true, ecs_fargate_agent_management: true })),
+        scps: ScpView::NoOrganization,
+        tasks: [(SVC.to_string(), Ok(vec![]))].into(),
+        errors: vec![],
+    }
+}
+
+fn plan(inv: &Inventory) -> Plan {
+    plan_inventory(inv, &Default::default(), EcrPolicy::Scoped)
+}
+
+fn slugs(p: &Plan) -> Vec<&str> {
+    p.findings().map(|f| f.check.slug).collect()
+}
+
+#[test]
+fn baseline_inventory_is_ready() {
+    let p = plan(&inventory());
+    assert_eq!(slugs(&p), Vec::<&str>::new());
+    assert_eq!(p.exit_code(), 0);
+}
+
+#[test]
+fn running_tasks_without_the_sidecar_need_a_new_deployment() {
+    let mut inv = inventory();
+    let bare = Task {
+        arn: "t1".into(),
+        containers: vec![("web".into(), "nginx".into())],
+        started_at: None,
+    };
+    let covered = Task {
+        arn: "t2".into(),
+        containers: vec![
+            ("web".into(), "nginx".into()),
+            (
+                "aws-guardduty-agent-x".into(),
+                "593207742271.dkr.ecr.us-east-1.amazonaws.com/aws-guardduty-agent-fargate:v1"
+                    .into(),
+            ),
+        ],
+        started_at: None,
+    };
+    inv.tasks
+        .insert(SVC.into(), Ok(vec![bare, covered.clone()]));
+    let p = plan(&inv);
+    assert_eq!(slugs(&p), ["stale-deployment"]);
+    assert!(
+        p.live.findings[0]
+            .message
+            .starts_with("1 of 2 running tasks")
+    );
+    let op = serde_json::to_value(&p.live.operations[0].operation).unwrap();
+    assert_eq!(
+        op,
+        json!({"operation": "ecs:UpdateService", "cluster": "prod", "service": "web", "force_new_deployment": true})
+    );
+    // All covered: nothing to do.
+    inv.tasks.insert(SVC.into(), Ok(vec![covered.clone()]));
+    assert_eq!(slugs(&plan(&inv)), Vec::<&str>::new());
+    // An excluded cluster is not judged stale (cluster-excluded says why).
+    inv.tasks.insert(
+        SVC.into(),
+        Ok(vec![Task {
+            arn: "t3".into(),
+            containers: vec![("web".into(), "nginx".into())],
+            started_at: None,
+        }]),
+    );
+    inv.clusters[0]
+        .tags
+        .push(("GuardDutyManaged".into(), "false".into()));
+    assert_eq!(slugs(&plan(&inv)), ["cluster-excluded"]);
+}
+
+#[test]
+fn a_new_revision_and_a_forced_deployment_are_one_update() {
+    let mut inv = inventory();
+    inv.tasks.insert(
+        SVC.into(),
+        Ok(vec![Task {
+            arn: "t1".into(),
+            containers: vec![("web".into(), "nginx".into())],
+            started_at: None,
+        }]),
+    );
+    if let Ok(td) = inv.task_defs.get_mut(TD).unwrap() {
+        td.json["memory"] = json!("512");
+    }
+    let p = plan(&inv);
+    let updates: Vec<_> = p
+        .live
+        .operations
+        .iter()
+        .filter(|o| o.operation.name() == "ecs:UpdateService")
+        .collect();
+    assert_eq!(updates.len(), 1, "{:#?}", p.live.operations);
+    let op = serde_json::to_value(&updates[0].operation).unwrap();
+    assert_eq!(op["task_definition"], "web");
+    assert_eq!(
+        op["force_new_deployment"], false,
+        "a new revision already replaces the tasks"
+    );
+}
+
+#[test]
+fn not_checked_shows_in_every_format_and_never_passes() {
+    let mut inv = inventory();
+    inv.detector = Err(AwsError {
+        api: "guardduty:ListDetectors",
+        kind: ErrorKind::AccessDenied,
+        message: "no".into(),
+    });
+    let p = plan(&inv);
+    assert_eq!(slugs(&p), Vec::<&str>::new());
+    assert_eq!(p.exit_code(), 1, "not checked is not ready");
+    let mut text = Vec::new();
+    render::text::render(&p, &mut text, render::text::Style { color: false }).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("not checked[runtime-monitoring-disabled] cluster `prod`: `guardduty:ListDetectors`: access denied"), "{text}");
+    assert!(text.contains("1 not checked"), "{text}");
+    let mut json = Vec::new();
+    render::json::write(&p, &mut json).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["not_checked"][0]["check"], "runtime-monitoring-disabled");
+    assert_eq!(v["not_checked"][0]["resource"], CLUSTER);
+    let sarif = render::sarif::to_value(&p);
+    let r = &sarif["runs"][0]["results"][0];
+    assert_eq!(
+        (r["ruleId"].as_str(), r["kind"].as_str()),
+        (Some("runtime-monitoring-disabled"), Some("open"))
+    );
+}
+
+#[test]
+fn unknown_region_is_reported_not_guessed() {
+    let mut inv = inventory();
+    inv.region = "cn-north-1".into();
+    let p = plan(&inv);
+    let nc: Vec<&str> = p.not_checked().map(|n| n.reason.as_str()).collect();
+    assert!(
+        nc.iter()
+            .any(|r| r.contains("no known GuardDuty agent repository for region `cn-north-1`")),
+        "{nc:?}"
+    );
+}

@@ -1,0 +1,223 @@
+//! What moto cannot serve, against the real SDK path with `aws-smithy-mocks`: URL-encoded IAM
+//! documents, AccessDenied, throttling, capacity-provider services, GuardDuty features.
+
+use aws_sdk_ecs::types::{CapacityProviderStrategyItem, Service as EcsService};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use fargate_rtm::aws::{Aws, ErrorKind, sdk::SdkAws};
+use serde_json::json;
+
+fn aws(
+    ecs: Vec<aws_smithy_mocks::Rule>,
+    iam: Vec<aws_smithy_mocks::Rule>,
+    guardduty: Vec<aws_smithy_mocks::Rule>,
+    organizations: Vec<aws_smithy_mocks::Rule>,
+) -> SdkAws {
+    let retry = |c: aws_sdk_ecs::config::Builder| {
+        c.retry_config(aws_sdk_ecs::config::retry::RetryConfig::standard().with_max_attempts(3))
+    };
+    SdkAws::from_clients(
+        "us-east-1",
+        mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &ecs, retry),
+        mock_client!(aws_sdk_iam, RuleMode::MatchAny, &iam),
+        mock_client!(
+            aws_sdk_ec2,
+            RuleMode::MatchAny,
+            &Vec::<aws_smithy_mocks::Rule>::new()
+        ),
+        mock_client!(
+            aws_sdk_sts,
+            RuleMode::MatchAny,
+            &Vec::<aws_smithy_mocks::Rule>::new()
+        ),
+        mock_client!(aws_sdk_guardduty, RuleMode::MatchAny, &guardduty),
+        mock_client!(aws_sdk_organizations, RuleMode::MatchAny, &organizations),
+    )
+}
+
+fn block<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+#[test]
+fn iam_documents_are_percent_decoded() {
+    let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]}).to_string();
+    let encoded: String =
+        percent_encoding::utf8_percent_encode(&doc, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let (e1, e2) = (encoded.clone(), encoded.clone());
+    let iam = vec![
+        mock!(aws_sdk_iam::Client::get_policy).then_output(|| {
+            aws_sdk_iam::operation::get_policy::GetPolicyOutput::builder()
+                .policy(aws_sdk_iam::types::Policy::builder().default_version_id("v3").build())
+                .build()
+        }),
+        mock!(aws_sdk_iam::Client::get_policy_version).match_requests(|r| r.version_id() == Some("v3")).then_output(move || {
+            aws_sdk_iam::operation::get_policy_version::GetPolicyVersionOutput::builder()
+                .policy_version(aws_sdk_iam::types::PolicyVersion::builder().document(e1.clone()).build())
+                .build()
+        }),
+        mock!(aws_sdk_iam::Client::list_attached_role_policies)
+            .then_output(|| aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput::builder().build()),
+        mock!(aws_sdk_iam::Client::list_role_policies).then_output(|| {
+            aws_sdk_iam::operation::list_role_policies::ListRolePoliciesOutput::builder().policy_names("agent").build().unwrap()
+        }),
+        mock!(aws_sdk_iam::Client::get_role_policy).then_output(move || {
+            aws_sdk_iam::operation::get_role_policy::GetRolePolicyOutput::builder()
+                .role_name("r")
+                .policy_name("agent")
+                .policy_document(e2.clone())
+                .build()
+                .unwrap()
+        }),
+    ];
+    let aws = aws(vec![], iam, vec![], vec![]);
+    let managed = block(aws.managed_policy("arn:aws:iam::123456789012:policy/p")).unwrap();
+    assert_eq!(managed.document["Statement"][0]["Action"], "ecr:*");
+    let lists = block(aws.role_policies("r")).unwrap();
+    assert_eq!(lists.inline[0].document["Statement"][0]["Action"], "ecr:*");
+    assert_eq!(lists.inline[0].name, "inline policy `agent`");
+    assert_eq!(aws.calls().get("iam:GetPolicyVersion"), Some(&1));
+}
+
+#[test]
+fn access_denied_and_not_in_organization_are_classified() {
+    let orgs = vec![mock!(aws_sdk_organizations::Client::describe_organization).then_error(|| {
+        aws_sdk_organizations::operation::describe_organization::DescribeOrganizationError::AccessDeniedException(
+            aws_sdk_organizations::types::error::AccessDeniedException::builder().message("not allowed").build(),
+        )
+    })];
+    let gd = vec![
+        mock!(aws_sdk_guardduty::Client::list_detectors).then_error(|| {
+            aws_sdk_guardduty::operation::list_detectors::ListDetectorsError::generic(
+                aws_smithy_types::error::ErrorMetadata::builder()
+                    .code("AccessDeniedException")
+                    .message("no guardduty")
+                    .build(),
+            )
+        }),
+    ];
+    let aws = aws(vec![], vec![], gd, orgs);
+    let e = block(aws.organization()).unwrap_err();
+    assert_eq!(
+        (e.kind, e.api),
+        (
+            ErrorKind::AccessDenied,
+            "organizations:DescribeOrganization"
+        )
+    );
+    let e = block(aws.detector()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AccessDenied);
+    assert_eq!(
+        e.to_string(),
+        "`guardduty:ListDetectors`: access denied: no guardduty"
+    );
+}
+
+#[test]
+fn throttling_is_retried_then_reported() {
+    let throttle = || {
+        aws_sdk_ecs::operation::list_clusters::ListClustersError::generic(
+            aws_smithy_types::error::ErrorMetadata::builder()
+                .code("ThrottlingException")
+                .message("slow down")
+                .build(),
+        )
+    };
+    // Two throttles then success: the SDK's retry absorbs them.
+    let ok = mock!(aws_sdk_ecs::Client::list_clusters)
+        .sequence()
+        .error(throttle)
+        .times(2)
+        .output(|| {
+            aws_sdk_ecs::operation::list_clusters::ListClustersOutput::builder()
+                .cluster_arns("arn:c")
+                .build()
+        })
+        .build();
+    let aws1 = aws(vec![ok], vec![], vec![], vec![]);
+    assert_eq!(block(aws1.list_clusters()).unwrap(), ["arn:c"]);
+    // Throttled on every attempt: reported as throttled, not as empty.
+    let always = mock!(aws_sdk_ecs::Client::list_clusters)
+        .sequence()
+        .error(throttle)
+        .times(10)
+        .build();
+    let aws2 = aws(vec![always], vec![], vec![], vec![]);
+    let e = block(aws2.list_clusters()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Throttled);
+}
+
+#[test]
+fn capacity_provider_service_is_fargate_and_checked() {
+    let ecs = vec![
+        mock!(aws_sdk_ecs::Client::describe_services).then_output(|| {
+            aws_sdk_ecs::operation::describe_services::DescribeServicesOutput::builder()
+                .services(
+                    EcsService::builder()
+                        .service_arn("arn:aws:ecs:us-east-1:123456789012:service/prod/spot")
+                        .service_name("spot")
+                        .cluster_arn("arn:aws:ecs:us-east-1:123456789012:cluster/prod")
+                        .task_definition("arn:aws:ecs:us-east-1:123456789012:task-definition/web:1")
+                        .capacity_provider_strategy(
+                            CapacityProviderStrategyItem::builder()
+                                .capacity_provider("FARGATE_SPOT")
+                                .weight(1)
+                                .build()
+                                .unwrap(),
+                        )
+                        .platform_version("1.3.0")
+                        .build(),
+                )
+                .build()
+        }),
+    ];
+    let aws = aws(ecs, vec![], vec![], vec![]);
+    let services = block(aws.describe_services("prod", &["spot".into()])).unwrap();
+    assert!(fargate_rtm::live::is_fargate(&services[0]));
+    let doc = fargate_rtm::source::parse(
+        fargate_rtm::source::Origin::Stdin,
+        services[0].json.to_string().as_bytes(),
+    )
+    .unwrap();
+    let plan = fargate_rtm::plan::plan_document(&doc, &Default::default()).unwrap();
+    assert_eq!(plan.findings[0].check.slug, "platform-version-too-old");
+}
+
+#[test]
+fn guardduty_features_are_read() {
+    use aws_sdk_guardduty::types::{
+        DetectorAdditionalConfigurationResult, DetectorFeatureConfigurationResult,
+        DetectorFeatureResult, FeatureAdditionalConfiguration, FeatureStatus,
+    };
+    let gd = vec![
+        mock!(aws_sdk_guardduty::Client::list_detectors).then_output(|| {
+            aws_sdk_guardduty::operation::list_detectors::ListDetectorsOutput::builder()
+                .detector_ids("d-1")
+                .build()
+        }),
+        mock!(aws_sdk_guardduty::Client::get_detector).then_output(|| {
+            aws_sdk_guardduty::operation::get_detector::GetDetectorOutput::builder()
+                .service_role("r")
+                .status(aws_sdk_guardduty::types::DetectorStatus::Enabled)
+                .features(
+                    DetectorFeatureConfigurationResult::builder()
+                        .name(DetectorFeatureResult::RuntimeMonitoring)
+                        .status(FeatureStatus::Enabled)
+                        .additional_configuration(
+                            DetectorAdditionalConfigurationResult::builder()
+                                .name(FeatureAdditionalConfiguration::EcsFargateAgentManagement)
+                                .status(FeatureStatus::Disabled)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        }),
+    ];
+    let aws = aws(vec![], vec![], gd, vec![]);
+    let d = block(aws.detector()).unwrap().unwrap();
+    assert!(d.runtime_monitoring && !d.ecs_fargate_agent_management);
+}
