@@ -8,6 +8,7 @@ mod apply;
 mod bad_input;
 mod checks;
 mod cli;
+mod iam_policy;
 mod live_plan;
 mod live_scan;
 mod moto;

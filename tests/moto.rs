@@ -27,7 +27,7 @@ fn moto_server() -> &'static Path {
         if bin.is_file() {
             return bin;
         }
-        let log = venv.with_extension("log");
+        let log = PathBuf::from(format!("{}.log", venv.display()));
         let run = |cmd: &mut Command| {
             let out = cmd
                 .output()
