@@ -18,6 +18,7 @@ pub fn run(cli: Cli, printer: &Printer) -> i32 {
         Command::Plan(args) => plan_cmd(args, printer),
         Command::Apply(args) => apply_cmd(args, printer),
         Command::Explain(args) => explain_cmd(args, printer),
+        Command::Rollback(args) => crate::app_live::rollback_cmd(args, printer),
     };
     match result {
         Ok(code) => code,
@@ -114,13 +115,6 @@ fn plan_cmd(args: PlanArgs, printer: &Printer) -> io::Result<i32> {
             printer.error("give either files or `--live`, not both", None);
             return Ok(1);
         }
-        if args.out.is_some() {
-            printer.error(
-                "`--out` saves file plans only; live plans are applied with `apply --live`",
-                None,
-            );
-            return Ok(1);
-        }
         let show = args.format == Format::Text && !printer.quiet && io::stderr().is_terminal();
         match live_plan(&args.live, &opts, printer, show) {
             Ok(p) => p,
@@ -162,7 +156,12 @@ fn plan_cmd(args: PlanArgs, printer: &Printer) -> io::Result<i32> {
     )?;
     let mut code = plan.exit_code();
     if let Some(out) = &args.out {
-        match save_plan(&plan, &opts, out) {
+        let saved = if args.live.live {
+            crate::app_live::save_live_plan(&plan, &args.live, out)
+        } else {
+            save_plan(&plan, &opts, out)
+        };
+        match saved {
             Ok(()) => printer.status(&format!(
                 "saved the plan to `{}`; apply it with `fargate-rtm apply {}`",
                 out.display(),
@@ -178,7 +177,7 @@ fn plan_cmd(args: PlanArgs, printer: &Printer) -> io::Result<i32> {
 }
 
 /// Scans every region concurrently and plans each.
-fn live_plan(
+pub(crate) fn live_plan(
     live: &LiveArgs,
     opts: &PlanOptions,
     printer: &Printer,
@@ -332,6 +331,20 @@ fn apply_plan(args: &ApplyArgs, printer: &Printer) -> Result<(Plan, bool), i32> 
 }
 
 fn apply_cmd(args: ApplyArgs, printer: &Printer) -> io::Result<i32> {
+    if args.live.live {
+        return crate::app_live::apply_live_cmd(&args, printer);
+    }
+    if let [single] = args.paths.as_slice()
+        && let Some(saved) = crate::app_live::load_live_plan(Path::new(single))
+    {
+        return match saved {
+            Ok(saved) => crate::app_live::apply_saved(saved, &args, printer),
+            Err(e) => {
+                printer.input_error(&e);
+                Ok(1)
+            }
+        };
+    }
     let (plan, from_file) = match apply_plan(&args, printer) {
         Ok(p) => p,
         Err(code) => return Ok(code),
@@ -370,37 +383,12 @@ fn apply_cmd(args: ApplyArgs, printer: &Printer) -> io::Result<i32> {
         printer.status("nothing to apply");
         return Ok(if plan.errors.is_empty() { 0 } else { 1 });
     }
-    if !args.auto_approve {
-        if !(io::stdin().is_terminal() && io::stderr().is_terminal()) {
-            printer.error(
-                "refusing to apply without confirmation: no terminal to ask on; nothing was written",
-                Some("review the plan, then run again with `--auto-approve`"),
-            );
-            return Ok(1);
-        }
-        let docs = changes;
-        let prompt = format!(
-            "Apply the fixes to {docs} document{}?",
-            if docs == 1 { "" } else { "s" }
-        );
-        let confirmed = dialoguer::Confirm::new()
-            .with_prompt(prompt)
-            .default(false)
-            .interact_on(&dialoguer::console::Term::stderr());
-        match confirmed {
-            Ok(true) => {}
-            Ok(false) => {
-                printer.error("declined; nothing was written", None);
-                return Ok(1);
-            }
-            Err(e) => {
-                printer.error(
-                    &format!("cannot ask for confirmation: {e}; nothing was written"),
-                    Some("run again with `--auto-approve`"),
-                );
-                return Ok(1);
-            }
-        }
+    let prompt = format!(
+        "Apply the fixes to {changes} document{}?",
+        if changes == 1 { "" } else { "s" }
+    );
+    if let Err(code) = confirm(printer, &prompt, args.auto_approve, "nothing was written") {
+        return Ok(code);
     }
     let mut failed = plan.errors.len();
     let mut written = 0;
@@ -457,6 +445,43 @@ fn apply_cmd(args: ApplyArgs, printer: &Printer) -> io::Result<i32> {
     }
     printer.status(&msg);
     Ok(if failed == 0 { 0 } else { 1 })
+}
+
+/// Asks once on a terminal (dialoguer); refuses without one unless `--auto-approve`.
+pub(crate) fn confirm(
+    printer: &Printer,
+    prompt: &str,
+    auto_approve: bool,
+    nothing: &str,
+) -> Result<(), i32> {
+    if auto_approve {
+        return Ok(());
+    }
+    if !(io::stdin().is_terminal() && io::stderr().is_terminal()) {
+        printer.error(
+            &format!("refusing to apply without confirmation: no terminal to ask on; {nothing}"),
+            Some("review the plan, then run again with `--auto-approve`"),
+        );
+        return Err(1);
+    }
+    match dialoguer::Confirm::new()
+        .with_prompt(prompt)
+        .default(false)
+        .interact_on(&dialoguer::console::Term::stderr())
+    {
+        Ok(true) => Ok(()),
+        Ok(false) => {
+            printer.error(&format!("declined; {nothing}"), None);
+            Err(1)
+        }
+        Err(e) => {
+            printer.error(
+                &format!("cannot ask for confirmation: {e}; {nothing}"),
+                Some("run again with `--auto-approve`"),
+            );
+            Err(1)
+        }
+    }
 }
 
 fn explain_cmd(args: ExplainArgs, printer: &Printer) -> io::Result<i32> {

@@ -28,8 +28,26 @@ pub enum Command {
     Plan(PlanArgs),
     /// Apply the planned fixes after confirmation
     Apply(ApplyArgs),
+    /// Undo a live apply from its journal, newest step first
+    Rollback(RollbackArgs),
     /// What a check means, why GuardDuty needs it, and how it is fixed
     Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The journal `apply --live` wrote
+    #[arg(value_name = "JOURNAL")]
+    pub journal: PathBuf,
+    /// Roll back without asking
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Also deregister the task-definition revisions the apply registered
+    #[arg(long)]
+    pub deregister: bool,
+    /// Named profile from the AWS config files
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -105,8 +123,13 @@ pub struct ApplyArgs {
     /// Write patched copies under DIR, with the same relative paths
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// Where `apply --live` writes its journal [default: .fargate-rtm/journal-TIME.jsonl]
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
     #[command(flatten)]
     pub fix: FixArgs,
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 #[derive(Debug, Args)]

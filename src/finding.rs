@@ -24,7 +24,7 @@ impl Severity {
 
 /// How a fix may be applied: `safe` changes nothing a user pays for or runs; `unsafe` changes
 /// cost or redeploys (the fix says why); `manual` needs a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Applicability {
     Safe,

@@ -3,11 +3,14 @@
 
 pub mod agent;
 pub mod app;
+pub mod app_live;
 pub mod apply;
+pub mod apply_live;
 pub mod aws;
 pub mod check;
 pub mod cli;
 pub mod finding;
+pub mod fingerprint;
 pub mod iam;
 pub mod jsontext;
 pub mod live;

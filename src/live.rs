@@ -43,6 +43,8 @@ pub enum RoleView {
     Unreadable(AwsError),
     Found {
         role: Role,
+        /// What `apply` compares before changing the role.
+        fingerprint: String,
         /// Identity policies (managed and inline), or why they could not be read.
         policies: AwsResult<Vec<Policy>>,
         /// The permissions boundary, if the role has one.
@@ -301,6 +303,10 @@ async fn read_roles<A: Aws>(aws: &A, names: Vec<String>) -> BTreeMap<String, Rol
                 First::Missing => RoleView::Missing,
                 First::Unreadable(e) => RoleView::Unreadable(e),
                 First::Found(role, lists) => {
+                    let fingerprint = match &lists {
+                        Ok(l) => role_fingerprint(l),
+                        Err(_) => String::new(),
+                    };
                     let policies = lists.and_then(|l| {
                         let mut all = l
                             .attached
@@ -313,6 +319,7 @@ async fn read_roles<A: Aws>(aws: &A, names: Vec<String>) -> BTreeMap<String, Rol
                     let boundary = role.boundary_arn.as_ref().map(doc);
                     RoleView::Found {
                         role,
+                        fingerprint,
                         policies,
                         boundary,
                     }
@@ -321,6 +328,16 @@ async fn read_roles<A: Aws>(aws: &A, names: Vec<String>) -> BTreeMap<String, Rol
             (name, view)
         })
         .collect()
+}
+
+/// The fingerprint of a role from its policy lists (see `fingerprint::role`).
+pub fn role_fingerprint(l: &RolePolicies) -> String {
+    let inline: Vec<(String, serde_json::Value)> = l
+        .inline
+        .iter()
+        .map(|p| (p.name.clone(), p.document.clone()))
+        .collect();
+    crate::fingerprint::role(Some((&l.attached, &inline)))
 }
 
 fn not_read(what: &str) -> AwsError {

@@ -68,6 +68,34 @@ pub enum Operation {
         /// RFC 6902 patch on the task definition JSON (shown as a diff).
         patch: Vec<PatchOperation>,
     },
+    #[serde(rename = "iam:DeleteRole")]
+    DeleteRole {
+        role_name: String,
+        detach_policy_arns: Vec<String>,
+    },
+    #[serde(rename = "iam:DeleteRolePolicy")]
+    DeleteRolePolicy {
+        role_name: String,
+        policy_name: String,
+    },
+    #[serde(rename = "iam:DetachRolePolicy")]
+    DetachRolePolicy {
+        role_name: String,
+        policy_arn: String,
+    },
+    #[serde(rename = "ec2:DeleteSecurityGroup")]
+    DeleteSecurityGroup { group_id: String },
+    #[serde(rename = "ec2:DeleteVpcEndpoints")]
+    DeleteVpcEndpoint { vpc_endpoint_id: String },
+    #[serde(rename = "ec2:RevokeSecurityGroupEgress")]
+    RevokeSecurityGroupEgress {
+        group_id: String,
+        protocol: String,
+        port: i32,
+        prefix_list_id: String,
+    },
+    #[serde(rename = "ecs:DeregisterTaskDefinition")]
+    DeregisterTaskDefinition { task_definition: String },
     #[serde(rename = "ecs:UpdateService")]
     UpdateService {
         cluster: String,
@@ -93,6 +121,13 @@ impl Operation {
             Operation::AuthorizeSecurityGroupEgress { .. } => "ec2:AuthorizeSecurityGroupEgress",
             Operation::RegisterTaskDefinition { .. } => "ecs:RegisterTaskDefinition",
             Operation::UpdateService { .. } => "ecs:UpdateService",
+            Operation::DeleteRole { .. } => "iam:DeleteRole",
+            Operation::DeleteRolePolicy { .. } => "iam:DeleteRolePolicy",
+            Operation::DetachRolePolicy { .. } => "iam:DetachRolePolicy",
+            Operation::DeleteSecurityGroup { .. } => "ec2:DeleteSecurityGroup",
+            Operation::DeleteVpcEndpoint { .. } => "ec2:DeleteVpcEndpoints",
+            Operation::RevokeSecurityGroupEgress { .. } => "ec2:RevokeSecurityGroupEgress",
+            Operation::DeregisterTaskDefinition { .. } => "ecs:DeregisterTaskDefinition",
         }
     }
 
@@ -108,6 +143,13 @@ impl Operation {
             | Operation::AuthorizeSecurityGroupEgress { .. } => 2,
             Operation::RegisterTaskDefinition { .. } => 3,
             Operation::UpdateService { .. } => 4,
+            // Inverses (rollback runs them newest first, so their stage is informational).
+            Operation::DeleteRole { .. }
+            | Operation::DeleteRolePolicy { .. }
+            | Operation::DetachRolePolicy { .. } => 0,
+            Operation::DeleteSecurityGroup { .. } => 1,
+            Operation::DeleteVpcEndpoint { .. } | Operation::RevokeSecurityGroupEgress { .. } => 2,
+            Operation::DeregisterTaskDefinition { .. } => 3,
         }
     }
 }

@@ -62,7 +62,7 @@ pub struct PlanOptions {
 }
 
 /// An AWS operation the plan would carry out (live mode), with why.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlannedOperation {
     /// The ARN the operation changes (or is about).
     pub resource: String,
@@ -70,6 +70,10 @@ pub struct PlannedOperation {
     pub applicability: Applicability,
     pub reason: Option<String>,
     pub operation: crate::operation::Operation,
+    /// The region the operation runs in.
+    pub region: String,
+    /// What the resource looked like when planned (checked again before applying).
+    pub fingerprint: Option<crate::fingerprint::Fingerprint>,
 }
 
 /// What live mode adds: findings on resources that are not documents (roles, VPCs,

@@ -6,7 +6,8 @@ use crate::agent;
 use crate::check::live::{EcrPolicy, LiveContext};
 use crate::check::{self};
 use crate::finding::{Applicability, Finding};
-use crate::live::Inventory;
+use crate::fingerprint::{self, Fingerprint, Subject};
+use crate::live::{Inventory, RoleView};
 use crate::model::Shape;
 use crate::operation::Operation;
 use crate::plan::{self, DocPlan, Plan, PlanOptions, PlannedOperation};
@@ -48,6 +49,66 @@ fn platform_from(patch: &[PatchOperation]) -> Option<String> {
         }
         _ => None,
     })
+}
+
+/// What an operation touches, and how it looked when scanned.
+fn fingerprint_of(inv: &Inventory, op: &Operation) -> Option<Fingerprint> {
+    let net = inv.network.as_ref().ok();
+    let (of, sha256) = match op {
+        Operation::CreateRole { role_name, .. }
+        | Operation::PutRolePolicy { role_name, .. }
+        | Operation::AttachRolePolicy { role_name, .. } => {
+            let sha = match inv.roles.get(role_name) {
+                Some(RoleView::Found { fingerprint, .. }) => fingerprint.clone(),
+                Some(RoleView::Missing) => fingerprint::role(None),
+                _ => return None,
+            };
+            (
+                Subject::Role {
+                    name: role_name.clone(),
+                },
+                sha,
+            )
+        }
+        Operation::CreateSecurityGroup { vpc_id, .. }
+        | Operation::CreateVpcEndpoint { vpc_id, .. }
+        | Operation::ModifyVpcAttribute { vpc_id, .. } => {
+            let net = net?;
+            (
+                Subject::Vpc { id: vpc_id.clone() },
+                fingerprint::vpc(vpc_id, &net.route_tables, &net.endpoints),
+            )
+        }
+        Operation::AuthorizeSecurityGroupEgress { group_id, .. } => {
+            let g = net?.security_groups.iter().find(|g| &g.id == group_id);
+            (
+                Subject::SecurityGroup {
+                    id: group_id.clone(),
+                },
+                fingerprint::security_group(g),
+            )
+        }
+        Operation::RegisterTaskDefinition { from, .. } => {
+            let td = inv.task_defs.get(from)?.as_ref().ok()?;
+            (
+                Subject::TaskDefinition { arn: from.clone() },
+                fingerprint::task_definition(&td.json),
+            )
+        }
+        Operation::UpdateService { service, .. } => {
+            let svc = inv.services.iter().find(|s| &s.name == service)?;
+            let pv = svc.json.get("platformVersion").and_then(Value::as_str);
+            (
+                Subject::Service {
+                    cluster: svc.cluster_arn.clone(),
+                    service: svc.name.clone(),
+                },
+                fingerprint::service(&svc.task_definition, pv),
+            )
+        }
+        _ => return None,
+    };
+    Some(Fingerprint { of, sha256 })
 }
 
 pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy) -> Plan {
@@ -108,6 +169,8 @@ pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy
             }
             if !ops.iter().any(|o| &o.operation == op) {
                 ops.push(PlannedOperation {
+                    region: String::new(),
+                    fingerprint: None,
                     resource: f.resource.clone(),
                     title: f.fix.title.clone(),
                     applicability: f.fix.applicability,
@@ -128,6 +191,8 @@ pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy
             .unwrap_or_default();
         let (applicability, reason) = strictest(&d.findings);
         ops.push(PlannedOperation {
+            region: String::new(),
+            fingerprint: None,
             resource: d.resource.clone(),
             title: format!("register a new revision of `{family}` (the current one is kept)"),
             applicability,
@@ -165,6 +230,8 @@ pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy
             .cluster(&svc.cluster_arn)
             .map_or(svc.cluster_arn.clone(), |c| c.name.clone());
         ops.push(PlannedOperation {
+            region: String::new(),
+            fingerprint: None,
             resource: svc.arn.clone(),
             title: format!("update service `{}` to {}", svc.name, what.join(" and ")),
             applicability: Applicability::Unsafe,
@@ -177,6 +244,10 @@ pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy
                 force_new_deployment: forced,
             },
         });
+    }
+    for op in &mut ops {
+        op.region = inv.region.clone();
+        op.fingerprint = fingerprint_of(inv, &op.operation);
     }
     ops.sort_by_key(|o| o.operation.stage());
     plan.docs.extend(td_docs);

@@ -1,9 +1,9 @@
-//! The README's policy for `plan --live` lists exactly the AWS calls the code makes.
+//! The README's IAM policies list exactly the AWS calls the code makes: the read-only ones for
+//! `plan --live`, the changing ones (plus `iam:PassRole`) for `apply --live` and `rollback`.
 
 use crate::common::root;
 
-#[test]
-fn plan_live_policy_matches_the_calls_in_sdk_rs() {
+fn calls_in_sdk_rs() -> Vec<String> {
     let src = std::fs::read_to_string(root().join("src/aws/sdk.rs")).unwrap();
     let mut calls: Vec<String> = Vec::new();
     for part in src.split('"').skip(1).step_by(2) {
@@ -17,19 +17,30 @@ fn plan_live_policy_matches_the_calls_in_sdk_rs() {
         }
     }
     calls.sort();
-    let policy =
-        std::fs::read_to_string(root().join("templates/iam-plan-live-policy.json")).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&policy).unwrap();
-    let listed: Vec<String> = v["Statement"][0]["Action"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(listed, calls);
+    calls
+}
+
+fn actions(file: &str, statement: usize) -> (String, Vec<String>) {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let a = &v["Statement"][statement]["Action"];
+    let list = match a {
+        serde_json::Value::String(s) => vec![s.clone()],
+        _ => a.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect(),
+    };
+    (text, list)
+}
+
+#[test]
+fn policies_match_the_calls_in_sdk_rs() {
+    let calls = calls_in_sdk_rs();
+    let read_only = |a: &str| ["Describe", "List", "Get"].iter().any(|p| a.split(':').nth(1).is_some_and(|op| op.starts_with(p)));
+    let (plan_text, plan) = actions("templates/iam-plan-live-policy.json", 0);
+    assert_eq!(plan, calls.iter().filter(|a| read_only(a)).cloned().collect::<Vec<_>>());
+    let (apply_text, apply) = actions("templates/iam-apply-live-policy.json", 0);
+    assert_eq!(apply, calls.iter().filter(|a| !read_only(a)).cloned().collect::<Vec<_>>());
+    assert_eq!(actions("templates/iam-apply-live-policy.json", 1).1, ["iam:PassRole"]);
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    assert!(
-        readme.contains(&policy),
-        "README.md shows templates/iam-plan-live-policy.json verbatim"
-    );
+    assert!(readme.contains(&plan_text), "README.md shows templates/iam-plan-live-policy.json verbatim");
+    assert!(readme.contains(&apply_text), "README.md shows templates/iam-apply-live-policy.json verbatim");
 }

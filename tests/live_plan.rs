@@ -49,6 +49,7 @@ fn inventory() -> Inventory {
         roles: [(
             "exec".to_string(),
             RoleView::Found {
+                fingerprint: String::new(),
                 role: Role { arn: "arn:aws:iam::123456789012:role/exec".into(), name: "exec".into(), boundary_arn: None },
                 policies: Ok(vec![Policy { name: "managed".into(), document: json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]}) }]),
                 boundary: None,

@@ -9,6 +9,7 @@ mod bad_input;
 mod checks;
 mod cli;
 mod iam_policy;
+mod live_apply;
 mod live_plan;
 mod live_scan;
 mod moto;

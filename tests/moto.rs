@@ -150,9 +150,23 @@ impl Moto {
     }
 
     pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> crate::common::Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fargate-rtm"));
-        cmd.args(args)
-            .env_clear()
+        let mut cmd = self.command(env!("CARGO_BIN_EXE_fargate-rtm"));
+        cmd.args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        crate::common::Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// A command with the environment of a test run against this server.
+    pub fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home.path())
             .env("AWS_ENDPOINT_URL", &self.url)
@@ -165,14 +179,6 @@ impl Moto {
                 "AWS_SHARED_CREDENTIALS_FILE",
                 self.home.path().join("credentials"),
             );
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().unwrap();
-        crate::common::Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        cmd
     }
 }

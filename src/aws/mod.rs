@@ -240,4 +240,64 @@ pub trait Aws {
     async fn organization(&self) -> AwsResult<Organization>;
     /// The SCPs on the path from `account` to the root, account first.
     async fn scp_path(&self, account: &str) -> AwsResult<Vec<ScpLevel>>;
+
+    // Changes (`apply --live`, `rollback`).
+    async fn create_role(&self, name: &str, trust: &Value) -> AwsResult<()>;
+    async fn delete_role(&self, name: &str) -> AwsResult<()>;
+    async fn attach_role_policy(&self, role: &str, arn: &str) -> AwsResult<()>;
+    async fn detach_role_policy(&self, role: &str, arn: &str) -> AwsResult<()>;
+    /// An inline policy's document, `None` when the role has no policy of that name.
+    async fn inline_policy(&self, role: &str, name: &str) -> AwsResult<Option<Value>>;
+    async fn put_role_policy(&self, role: &str, name: &str, document: &Value) -> AwsResult<()>;
+    async fn delete_role_policy(&self, role: &str, name: &str) -> AwsResult<()>;
+    /// Creates a group that allows TCP 443 in from `cidr`; returns its id.
+    async fn create_https_security_group(
+        &self,
+        vpc: &str,
+        name: &str,
+        description: &str,
+        cidr: &str,
+    ) -> AwsResult<String>;
+    async fn delete_security_group(&self, id: &str) -> AwsResult<()>;
+    async fn create_vpc_endpoint(&self, spec: &EndpointSpec) -> AwsResult<String>;
+    async fn delete_vpc_endpoint(&self, id: &str) -> AwsResult<()>;
+    async fn modify_vpc_attribute(&self, vpc: &str, attribute: &str, value: bool) -> AwsResult<()>;
+    async fn authorize_egress(
+        &self,
+        group: &str,
+        protocol: &str,
+        port: i32,
+        prefix_list: &str,
+    ) -> AwsResult<()>;
+    async fn revoke_egress(
+        &self,
+        group: &str,
+        protocol: &str,
+        port: i32,
+        prefix_list: &str,
+    ) -> AwsResult<()>;
+    /// Registers a new revision copied from `from` with top-level fields replaced; returns its ARN.
+    async fn register_revision(&self, from: &str, changes: &[(String, Value)])
+    -> AwsResult<String>;
+    async fn deregister_task_definition(&self, arn: &str) -> AwsResult<()>;
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        task_definition: Option<&str>,
+        platform_version: Option<&str>,
+        force: bool,
+    ) -> AwsResult<()>;
+}
+
+/// What `CreateVpcEndpoint` needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointSpec {
+    pub vpc_id: String,
+    pub service_name: String,
+    pub interface: bool,
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    pub route_table_ids: Vec<String>,
+    pub private_dns: bool,
 }

@@ -286,6 +286,20 @@ fn service_json(s: &aws_sdk_ecs::types::Service) -> (Value, Option<AwsVpc>) {
     (Value::Object(o), vpc)
 }
 
+fn egress_rule(protocol: &str, port: i32, prefix_list: &str) -> aws_sdk_ec2::types::IpPermission {
+    aws_sdk_ec2::types::IpPermission::builder()
+        .ip_protocol(protocol)
+        .from_port(port)
+        .to_port(port)
+        .prefix_list_ids(
+            aws_sdk_ec2::types::PrefixListId::builder()
+                .prefix_list_id(prefix_list)
+                .description("S3 for the GuardDuty agent image")
+                .build(),
+        )
+        .build()
+}
+
 fn filter(name: &str, values: &[String]) -> Filter {
     Filter::builder()
         .name(name)
@@ -960,5 +974,343 @@ impl Aws for SdkAws {
             levels.push(ScpLevel { target, policies });
         }
         Ok(levels)
+    }
+
+    async fn create_role(&self, name: &str, trust: &Value) -> AwsResult<()> {
+        call!(
+            self,
+            "iam:CreateRole",
+            self.iam
+                .create_role()
+                .role_name(name)
+                .assume_role_policy_document(trust.to_string())
+                .send()
+        )?;
+        Ok(())
+    }
+
+    async fn delete_role(&self, name: &str) -> AwsResult<()> {
+        call!(
+            self,
+            "iam:DeleteRole",
+            self.iam.delete_role().role_name(name).send()
+        )?;
+        Ok(())
+    }
+
+    async fn attach_role_policy(&self, role: &str, arn: &str) -> AwsResult<()> {
+        call!(
+            self,
+            "iam:AttachRolePolicy",
+            self.iam
+                .attach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+        )?;
+        Ok(())
+    }
+
+    async fn detach_role_policy(&self, role: &str, arn: &str) -> AwsResult<()> {
+        call!(
+            self,
+            "iam:DetachRolePolicy",
+            self.iam
+                .detach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+        )?;
+        Ok(())
+    }
+
+    async fn inline_policy(&self, role: &str, name: &str) -> AwsResult<Option<Value>> {
+        match call!(
+            self,
+            "iam:GetRolePolicy",
+            self.iam
+                .get_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .send()
+        ) {
+            Ok(out) => Ok(iam::parse_document(out.policy_document())),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn put_role_policy(&self, role: &str, name: &str, document: &Value) -> AwsResult<()> {
+        call!(
+            self,
+            "iam:PutRolePolicy",
+            self.iam
+                .put_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .policy_document(document.to_string())
+                .send()
+        )?;
+        Ok(())
+    }
+
+    async fn delete_role_policy(&self, role: &str, name: &str) -> AwsResult<()> {
+        call!(
+            self,
+            "iam:DeleteRolePolicy",
+            self.iam
+                .delete_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .send()
+        )?;
+        Ok(())
+    }
+
+    async fn create_https_security_group(
+        &self,
+        vpc: &str,
+        name: &str,
+        description: &str,
+        cidr: &str,
+    ) -> AwsResult<String> {
+        let out = call!(
+            self,
+            "ec2:CreateSecurityGroup",
+            self.ec2
+                .create_security_group()
+                .vpc_id(vpc)
+                .group_name(name)
+                .description(description)
+                .send()
+        )?;
+        let id = out.group_id().unwrap_or_default().to_string();
+        let rule = aws_sdk_ec2::types::IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(443)
+            .to_port(443)
+            .ip_ranges(
+                aws_sdk_ec2::types::IpRange::builder()
+                    .cidr_ip(cidr)
+                    .description("HTTPS to ECR endpoints")
+                    .build(),
+            )
+            .build();
+        call!(
+            self,
+            "ec2:AuthorizeSecurityGroupIngress",
+            self.ec2
+                .authorize_security_group_ingress()
+                .group_id(&id)
+                .ip_permissions(rule)
+                .send()
+        )?;
+        Ok(id)
+    }
+
+    async fn delete_security_group(&self, id: &str) -> AwsResult<()> {
+        call!(
+            self,
+            "ec2:DeleteSecurityGroup",
+            self.ec2.delete_security_group().group_id(id).send()
+        )?;
+        Ok(())
+    }
+
+    async fn create_vpc_endpoint(&self, spec: &EndpointSpec) -> AwsResult<String> {
+        let kind = if spec.interface {
+            aws_sdk_ec2::types::VpcEndpointType::Interface
+        } else {
+            aws_sdk_ec2::types::VpcEndpointType::Gateway
+        };
+        let mut req = self
+            .ec2
+            .create_vpc_endpoint()
+            .vpc_id(&spec.vpc_id)
+            .service_name(&spec.service_name)
+            .vpc_endpoint_type(kind);
+        if spec.interface {
+            req = req
+                .set_subnet_ids(Some(spec.subnet_ids.clone()))
+                .set_security_group_ids(Some(spec.security_group_ids.clone()))
+                .private_dns_enabled(spec.private_dns);
+        } else {
+            req = req.set_route_table_ids(Some(spec.route_table_ids.clone()));
+        }
+        let out = call!(self, "ec2:CreateVpcEndpoint", req.send())?;
+        Ok(out
+            .vpc_endpoint()
+            .and_then(|e| e.vpc_endpoint_id())
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    async fn delete_vpc_endpoint(&self, id: &str) -> AwsResult<()> {
+        call!(
+            self,
+            "ec2:DeleteVpcEndpoints",
+            self.ec2.delete_vpc_endpoints().vpc_endpoint_ids(id).send()
+        )?;
+        Ok(())
+    }
+
+    async fn modify_vpc_attribute(&self, vpc: &str, attribute: &str, value: bool) -> AwsResult<()> {
+        let v = aws_sdk_ec2::types::AttributeBooleanValue::builder()
+            .value(value)
+            .build();
+        let req = self.ec2.modify_vpc_attribute().vpc_id(vpc);
+        let req = if attribute == "enableDnsSupport" {
+            req.enable_dns_support(v)
+        } else {
+            req.enable_dns_hostnames(v)
+        };
+        call!(self, "ec2:ModifyVpcAttribute", req.send())?;
+        Ok(())
+    }
+
+    async fn authorize_egress(
+        &self,
+        group: &str,
+        protocol: &str,
+        port: i32,
+        prefix_list: &str,
+    ) -> AwsResult<()> {
+        call!(
+            self,
+            "ec2:AuthorizeSecurityGroupEgress",
+            self.ec2
+                .authorize_security_group_egress()
+                .group_id(group)
+                .ip_permissions(egress_rule(protocol, port, prefix_list))
+                .send()
+        )?;
+        Ok(())
+    }
+
+    async fn revoke_egress(
+        &self,
+        group: &str,
+        protocol: &str,
+        port: i32,
+        prefix_list: &str,
+    ) -> AwsResult<()> {
+        call!(
+            self,
+            "ec2:RevokeSecurityGroupEgress",
+            self.ec2
+                .revoke_security_group_egress()
+                .group_id(group)
+                .ip_permissions(egress_rule(protocol, port, prefix_list))
+                .send()
+        )?;
+        Ok(())
+    }
+
+    async fn register_revision(
+        &self,
+        from: &str,
+        changes: &[(String, Value)],
+    ) -> AwsResult<String> {
+        let out = call!(
+            self,
+            "ecs:DescribeTaskDefinition",
+            self.ecs
+                .describe_task_definition()
+                .task_definition(from)
+                .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+                .send()
+        )?;
+        let Some(td) = out.task_definition() else {
+            return Err(AwsError {
+                api: "ecs:DescribeTaskDefinition",
+                kind: ErrorKind::NotFound,
+                message: from.to_string(),
+            });
+        };
+        // Every field RegisterTaskDefinition takes, copied as it is, then the planned changes.
+        let mut req = self
+            .ecs
+            .register_task_definition()
+            .set_family(td.family().map(str::to_string))
+            .set_task_role_arn(td.task_role_arn().map(str::to_string))
+            .set_execution_role_arn(td.execution_role_arn().map(str::to_string))
+            .set_network_mode(td.network_mode().cloned())
+            .set_container_definitions(Some(td.container_definitions().to_vec()))
+            .set_volumes(Some(td.volumes().to_vec()))
+            .set_placement_constraints(Some(td.placement_constraints().to_vec()))
+            .set_requires_compatibilities(Some(td.requires_compatibilities().to_vec()))
+            .set_cpu(td.cpu().map(str::to_string))
+            .set_memory(td.memory().map(str::to_string))
+            .set_pid_mode(td.pid_mode().cloned())
+            .set_ipc_mode(td.ipc_mode().cloned())
+            .set_proxy_configuration(td.proxy_configuration().cloned())
+            .set_ephemeral_storage(td.ephemeral_storage().cloned())
+            .set_runtime_platform(td.runtime_platform().cloned())
+            .set_enable_fault_injection(td.enable_fault_injection());
+        if !out.tags().is_empty() {
+            req = req.set_tags(Some(out.tags().to_vec()));
+        }
+        for (field, value) in changes {
+            let v = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            req = match field.as_str() {
+                "cpu" => req.cpu(v),
+                "memory" => req.memory(v),
+                "executionRoleArn" => req.execution_role_arn(v),
+                other => {
+                    return Err(AwsError {
+                        api: "ecs:RegisterTaskDefinition",
+                        kind: ErrorKind::Other,
+                        message: format!(
+                            "the field `{other}` cannot be changed on a live task definition"
+                        ),
+                    });
+                }
+            };
+        }
+        let out = call!(self, "ecs:RegisterTaskDefinition", req.send())?;
+        Ok(out
+            .task_definition()
+            .and_then(|t| t.task_definition_arn())
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    async fn deregister_task_definition(&self, arn: &str) -> AwsResult<()> {
+        call!(
+            self,
+            "ecs:DeregisterTaskDefinition",
+            self.ecs
+                .deregister_task_definition()
+                .task_definition(arn)
+                .send()
+        )?;
+        Ok(())
+    }
+
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        task_definition: Option<&str>,
+        platform_version: Option<&str>,
+        force: bool,
+    ) -> AwsResult<()> {
+        let mut req = self
+            .ecs
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .force_new_deployment(force);
+        if let Some(td) = task_definition {
+            req = req.task_definition(td);
+        }
+        if let Some(pv) = platform_version {
+            req = req.platform_version(pv);
+        }
+        call!(self, "ecs:UpdateService", req.send())?;
+        Ok(())
     }
 }

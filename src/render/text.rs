@@ -159,7 +159,7 @@ fn section(
 
 /// The AWS operations of a live plan, like `terraform plan`: one block per operation with
 /// its parameters.
-fn operations(ops: &[PlannedOperation], out: &mut dyn Write, style: Style) -> io::Result<()> {
+pub fn operations(ops: &[PlannedOperation], out: &mut dyn Write, style: Style) -> io::Result<()> {
     if ops.is_empty() {
         return Ok(());
     }
