@@ -26,7 +26,12 @@ fn actions(file: &str, statement: usize) -> (String, Vec<String>) {
     let a = &v["Statement"][statement]["Action"];
     let list = match a {
         serde_json::Value::String(s) => vec![s.clone()],
-        _ => a.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect(),
+        _ => a
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect(),
     };
     (text, list)
 }
@@ -34,13 +39,40 @@ fn actions(file: &str, statement: usize) -> (String, Vec<String>) {
 #[test]
 fn policies_match_the_calls_in_sdk_rs() {
     let calls = calls_in_sdk_rs();
-    let read_only = |a: &str| ["Describe", "List", "Get"].iter().any(|p| a.split(':').nth(1).is_some_and(|op| op.starts_with(p)));
+    let read_only = |a: &str| {
+        ["Describe", "List", "Get"]
+            .iter()
+            .any(|p| a.split(':').nth(1).is_some_and(|op| op.starts_with(p)))
+    };
     let (plan_text, plan) = actions("templates/iam-plan-live-policy.json", 0);
-    assert_eq!(plan, calls.iter().filter(|a| read_only(a)).cloned().collect::<Vec<_>>());
+    assert_eq!(
+        plan,
+        calls
+            .iter()
+            .filter(|a| read_only(a))
+            .cloned()
+            .collect::<Vec<_>>()
+    );
     let (apply_text, apply) = actions("templates/iam-apply-live-policy.json", 0);
-    assert_eq!(apply, calls.iter().filter(|a| !read_only(a)).cloned().collect::<Vec<_>>());
-    assert_eq!(actions("templates/iam-apply-live-policy.json", 1).1, ["iam:PassRole"]);
+    assert_eq!(
+        apply,
+        calls
+            .iter()
+            .filter(|a| !read_only(a))
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        actions("templates/iam-apply-live-policy.json", 1).1,
+        ["iam:PassRole"]
+    );
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    assert!(readme.contains(&plan_text), "README.md shows templates/iam-plan-live-policy.json verbatim");
-    assert!(readme.contains(&apply_text), "README.md shows templates/iam-apply-live-policy.json verbatim");
+    assert!(
+        readme.contains(&plan_text),
+        "README.md shows templates/iam-plan-live-policy.json verbatim"
+    );
+    assert!(
+        readme.contains(&apply_text),
+        "README.md shows templates/iam-apply-live-policy.json verbatim"
+    );
 }
