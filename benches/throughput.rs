@@ -196,7 +196,10 @@ fn phase(name: &str, dir: &Path) {
             fargate_rtm::render::text::render(
                 &plan,
                 &mut std::io::sink(),
-                fargate_rtm::render::text::Style { color: false },
+                fargate_rtm::render::text::Style {
+                    color: false,
+                    ..Default::default()
+                },
             )
             .unwrap();
         }

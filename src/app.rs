@@ -7,7 +7,7 @@ use crate::cli::{ApplyArgs, Cli, Command, ExplainArgs, FixArgs, LiveArgs, PlanAr
 use crate::plan::{self, Plan, PlanOptions};
 use crate::printer::Bar;
 use crate::printer::Printer;
-use crate::render::{self, Format, text::Style};
+use crate::render::{self, Format, text::DiffMode, text::Style};
 use crate::source::{self, InputError, Origin};
 use crate::{live, plan_live};
 use std::io::{self, IsTerminal, Write};
@@ -93,9 +93,15 @@ fn expand_inputs(paths: &[String], printer: &Printer) -> Option<(Vec<Origin>, Ve
     Some(source::expand(paths))
 }
 
-fn render(plan: &Plan, format: Format, out: &mut dyn Write, color: bool) -> io::Result<()> {
+fn render(
+    plan: &Plan,
+    format: Format,
+    out: &mut dyn Write,
+    color: bool,
+    diff: DiffMode,
+) -> io::Result<()> {
     match format {
-        Format::Text => render::text::render(plan, out, Style { color }),
+        Format::Text => render::text::render(plan, out, Style { color, diff }),
         Format::Json => render::json::write(plan, out),
         Format::Patch => render::patches(plan, out),
         Format::Sarif => render::write_json(out, &render::sarif::to_value(plan)),
@@ -153,6 +159,7 @@ fn plan_cmd(args: PlanArgs, printer: &Printer) -> io::Result<i32> {
         args.format,
         &mut printer.stdout(),
         printer.stdout_color,
+        args.diff,
     )?;
     let mut code = plan.exit_code();
     if let Some(out) = &args.out {
@@ -373,6 +380,7 @@ fn apply_cmd(args: ApplyArgs, printer: &Printer) -> io::Result<i32> {
         &mut printer.stderr(),
         Style {
             color: printer.stderr_color,
+            ..Default::default()
         },
     )?;
     if changes == 0 {

@@ -111,6 +111,7 @@ pub fn apply_live_cmd(args: &ApplyArgs, printer: &Printer) -> io::Result<i32> {
         &mut printer.stderr(),
         Style {
             color: printer.stderr_color,
+            ..Default::default()
         },
     )?;
     run(
@@ -129,6 +130,7 @@ pub fn apply_saved(saved: SavedLivePlan, args: &ApplyArgs, printer: &Printer) ->
         &mut printer.stderr(),
         Style {
             color: printer.stderr_color,
+            ..Default::default()
         },
     )?;
     let profile = args.live.profile.clone().or(saved.live.profile);
@@ -280,6 +282,7 @@ pub fn rollback_cmd(args: RollbackArgs, printer: &Printer) -> io::Result<i32> {
         &mut printer.stderr(),
         Style {
             color: printer.stderr_color,
+            ..Default::default()
         },
     )?;
     let n = steps.len();

@@ -100,6 +100,9 @@ pub struct PlanArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Which diffs text output shows: all up to 20 changed documents (auto), all, or none
+    #[arg(long, value_enum, default_value_t = crate::render::text::DiffMode::Auto)]
+    pub diff: crate::render::text::DiffMode,
     /// Save the plan to apply it later with `fargate-rtm apply PLAN_FILE`
     #[arg(long, value_name = "PLAN_FILE")]
     pub out: Option<PathBuf>,

@@ -190,7 +190,15 @@ fn not_checked_shows_in_every_format_and_never_passes() {
     assert_eq!(slugs(&p), Vec::<&str>::new());
     assert_eq!(p.exit_code(), 1, "not checked is not ready");
     let mut text = Vec::new();
-    render::text::render(&p, &mut text, render::text::Style { color: false }).unwrap();
+    render::text::render(
+        &p,
+        &mut text,
+        render::text::Style {
+            color: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let text = String::from_utf8(text).unwrap();
     assert!(text.contains("not checked[runtime-monitoring-disabled] cluster `prod`: `guardduty:ListDetectors`: access denied"), "{text}");
     assert!(text.contains("1 not checked"), "{text}");

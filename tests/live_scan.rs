@@ -48,6 +48,8 @@ pub struct Setup {
     pub cluster_tag: Option<&'static str>,
     pub detector: bool,
     pub services: usize,
+    /// A container environment value (to prove it never leaks).
+    pub env_secret: Option<&'static str>,
 }
 
 impl Default for Setup {
@@ -64,6 +66,7 @@ impl Default for Setup {
             cluster_tag: None,
             detector: true,
             services: 1,
+            env_secret: None,
         }
     }
 }
@@ -297,6 +300,14 @@ pub async fn seed(conf: &aws_config::SdkConfig, s: &Setup) {
                 .image("nginx:1.27")
                 .memory(s.container_memory)
                 .essential(true)
+                .set_environment(s.env_secret.map(|v| {
+                    vec![
+                        aws_sdk_ecs::types::KeyValuePair::builder()
+                            .name("DB_PASSWORD")
+                            .value(v)
+                            .build(),
+                    ]
+                }))
                 .build(),
         );
     if s.execution_role {

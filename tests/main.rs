@@ -15,4 +15,6 @@ mod live_scan;
 mod moto;
 mod properties;
 mod public_fixtures;
+mod scale;
 mod sdk_mocks;
+mod secrets;

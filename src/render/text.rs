@@ -9,10 +9,26 @@ use crate::redact;
 use similar::{ChangeTag, TextDiff};
 use std::io::{self, Write};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
     pub color: bool,
+    pub diff: DiffMode,
 }
+
+/// Which diffs the text output shows (`--diff`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DiffMode {
+    /// Every diff up to 20 changed documents; past that, none (the summary says how to see them).
+    #[default]
+    Auto,
+    All,
+    None,
+}
+
+/// Past this many documents with findings, the text output groups findings by check.
+pub const GROUP_ABOVE: usize = 50;
+/// Past this many changed documents, `--diff auto` shows no diff.
+pub const DIFFS_UP_TO: usize = 20;
 
 impl Style {
     fn paint(&self, code: &str, s: &str) -> String {
@@ -47,19 +63,28 @@ pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> 
                 .collect(),
         )
     };
-    for doc in &plan.docs {
-        let (live_findings, live_not_checked) = live_on(&doc.resource);
-        let findings: Vec<&Finding> = doc.findings.iter().chain(live_findings).collect();
-        let not_checked: Vec<&NotChecked> =
-            doc.not_checked.iter().chain(live_not_checked).collect();
-        section(
-            &doc.resource,
-            &findings,
-            &not_checked,
-            &doc.skipped,
-            out,
-            style,
-        )?;
+    let with_findings = plan
+        .docs
+        .iter()
+        .filter(|d| !d.findings.is_empty() || !d.not_checked.is_empty())
+        .count();
+    if with_findings > GROUP_ABOVE && style.diff != DiffMode::All {
+        grouped(plan, out, style)?;
+    } else {
+        for doc in &plan.docs {
+            let (live_findings, live_not_checked) = live_on(&doc.resource);
+            let findings: Vec<&Finding> = doc.findings.iter().chain(live_findings).collect();
+            let not_checked: Vec<&NotChecked> =
+                doc.not_checked.iter().chain(live_not_checked).collect();
+            section(
+                &doc.resource,
+                &findings,
+                &not_checked,
+                &doc.skipped,
+                out,
+                style,
+            )?;
+        }
     }
     // The other live resources: roles, VPCs, clusters, the account.
     let mut resources: Vec<&str> = Vec::new();
@@ -75,31 +100,88 @@ pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> 
         }
     }
     for r in resources {
-        let findings: Vec<&Finding> = plan
-            .live
-            .findings
-            .iter()
-            .filter(|f| f.resource == r)
-            .collect();
-        let not_checked: Vec<&NotChecked> = plan
-            .live
-            .not_checked
-            .iter()
-            .filter(|n| n.resource == r)
-            .collect();
+        let (findings, not_checked) = live_on(r);
         section(r, &findings, &not_checked, &[], out, style)?;
     }
-    let mut first = true;
-    for doc in plan.changed() {
-        if first {
-            writeln!(out)?;
-            first = false;
+    let changed = plan.changed().filter(|d| d.change.is_some()).count();
+    let show_diffs = match style.diff {
+        DiffMode::All => true,
+        DiffMode::None => false,
+        DiffMode::Auto => changed <= DIFFS_UP_TO,
+    };
+    if show_diffs {
+        let mut first = true;
+        for doc in plan.changed() {
+            if first {
+                writeln!(out)?;
+                first = false;
+            }
+            diff(doc, out, style)?;
         }
-        diff(doc, out, style)?;
+    } else if changed > 0 && style.diff == DiffMode::Auto {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{changed} documents change; diffs are not shown above {DIFFS_UP_TO} (use `--diff all`, or `--format patch` or `--format json`)"
+        )?;
     }
     operations(&plan.live.operations, out, style)?;
     writeln!(out)?;
     writeln!(out, "{}", summary(plan))
+}
+
+/// Many documents: one line per check with how many documents and the first few.
+fn grouped(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> {
+    const EXAMPLES: usize = 3;
+    let mut by_check: Vec<(&str, Severity, Vec<&str>)> = Vec::new();
+    for d in &plan.docs {
+        for (slug, sev) in d
+            .findings
+            .iter()
+            .map(|f| (f.check.slug, f.severity))
+            .chain(d.not_checked.iter().map(|n| (n.check.slug, Severity::Info)))
+        {
+            match by_check.iter_mut().find(|(s, _, _)| *s == slug) {
+                Some((_, _, docs)) => {
+                    if docs.last() != Some(&d.resource.as_str()) {
+                        docs.push(&d.resource);
+                    }
+                }
+                None => by_check.push((slug, sev, vec![&d.resource])),
+            }
+        }
+    }
+    by_check.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.len().cmp(&a.2.len())));
+    writeln!(out, "{}", style.paint("1", "Findings by check (`--format json` lists every finding; `--diff all` lists every document):"))?;
+    for (slug, sev, docs) in by_check {
+        let examples: Vec<String> = docs
+            .iter()
+            .take(EXAMPLES)
+            .map(|d| format!("`{d}`"))
+            .collect();
+        let more = if docs.len() > EXAMPLES {
+            format!(" and {} more", docs.len() - EXAMPLES)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "  {}[{slug}] {}: {}{more}",
+            style.severity(sev),
+            plural(docs.len(), "document", "documents"),
+            examples.join(", ")
+        )?;
+    }
+    let skipped = plan.docs.iter().filter(|d| !d.skipped.is_empty()).count();
+    if skipped > 0 {
+        writeln!(
+            out,
+            "  {} {}",
+            style.paint("2", "skipped"),
+            plural(skipped, "document (not Fargate)", "documents (not Fargate)")
+        )?;
+    }
+    Ok(())
 }
 
 fn section(
