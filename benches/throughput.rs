@@ -230,51 +230,90 @@ fn measure(name: &str, dir: &Path) -> (f64, u64) {
     (times[1], peak)
 }
 
+/// Slope of log(seconds) against log(files): 1.0 is linear.
+fn exponent(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    let xs: Vec<f64> = points.iter().map(|p| p.0.ln()).collect();
+    let ys: Vec<f64> = points.iter().map(|p| p.1.ln()).collect();
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let num: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let den: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    num / den
+}
+
+/// Files, then seconds and peak KiB of: parse, plan --format json, plan text.
+type Row = (usize, f64, u64, f64, u64, f64, u64);
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--phase") {
         phase(&args[i + 1], Path::new(&args[i + 2]));
         return;
     }
-    let n = args
-        .iter()
-        .position(|a| a == "--files")
-        .and_then(|i| args.get(i + 1)?.parse().ok())
-        .unwrap_or(10_000usize);
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    // `--sizes 1000,10000,100000`, or one `--files N` (default 10,000).
+    let sizes: Vec<usize> = match (arg("--sizes"), arg("--files")) {
+        (Some(list), _) => list
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect(),
+        (None, Some(n)) => vec![n.parse().unwrap_or(10_000)],
+        (None, None) => vec![10_000],
+    };
     // `--dir DIR` keeps the generated files (for profiling a phase: `--phase plan DIR`).
-    let keep = args
-        .iter()
-        .position(|a| a == "--dir")
-        .and_then(|i| args.get(i + 1))
-        .map(PathBuf::from);
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = keep.unwrap_or_else(|| tmp.path().to_path_buf());
-    let bytes = generate(&dir, n);
-    println!(
-        "{n} generated documents, {:.1} MiB",
-        bytes as f64 / 1048576.0
-    );
-    let (parse_s, parse_kib) = measure("parse", &dir);
-    let (plan_s, plan_kib) = measure("plan", &dir);
-    let (text_s, text_kib) = measure("plan-text", &dir);
-    println!(
-        "{:<28} {:>10} {:>14} {:>12}",
-        "phase", "seconds", "files/second", "peak RSS"
-    );
-    for (name, s, kib) in [
-        ("bare serde_json parse", parse_s, parse_kib),
-        ("plan --format json", plan_s, plan_kib),
-        ("plan (text, every diff)", text_s, text_kib),
-    ] {
+    let keep = arg("--dir").map(PathBuf::from);
+    let mut rows: Vec<Row> = Vec::new();
+    for &n in &sizes {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+        let bytes = generate(&dir, n);
         println!(
-            "{name:<28} {s:>10.3} {:>14.0} {:>9.1} MiB",
-            n as f64 / s,
-            kib as f64 / 1024.0
+            "{n} generated documents, {:.1} MiB",
+            bytes as f64 / 1048576.0
+        );
+        let (parse_s, parse_kib) = measure("parse", &dir);
+        let (plan_s, plan_kib) = measure("plan", &dir);
+        let (text_s, text_kib) = measure("plan-text", &dir);
+        println!(
+            "{:<28} {:>10} {:>14} {:>12}",
+            "phase", "seconds", "files/second", "peak RSS"
+        );
+        for (name, s, kib) in [
+            ("bare serde_json parse", parse_s, parse_kib),
+            ("plan --format json", plan_s, plan_kib),
+            ("plan (text, every diff)", text_s, text_kib),
+        ] {
+            println!(
+                "{name:<28} {s:>10.3} {:>14.0} {:>9.1} MiB",
+                n as f64 / s,
+                kib as f64 / 1024.0
+            );
+        }
+        println!(
+            "plan --format json / parse time ratio: {:.2}",
+            plan_s / parse_s
+        );
+        println!("plan text / parse time ratio: {:.2}", text_s / parse_s);
+        rows.push((n, parse_s, parse_kib, plan_s, plan_kib, text_s, text_kib));
+    }
+    if rows.len() >= 2 {
+        let e = |f: fn(&Row) -> f64| {
+            exponent(&rows.iter().map(|r| (r.0 as f64, f(r))).collect::<Vec<_>>())
+        };
+        println!(
+            "growth exponent (1.0 = linear): parse {:.2}, plan --format json {:.2}, plan text {:.2}",
+            e(|r| r.1),
+            e(|r| r.3),
+            e(|r| r.5)
+        );
+        println!(
+            "peak RSS per file at the largest size: plan --format json {:.2} KiB",
+            rows.last().map_or(0.0, |r| r.4 as f64 / r.0 as f64)
         );
     }
-    println!(
-        "plan --format json / parse time ratio: {:.2}",
-        plan_s / parse_s
-    );
-    println!("plan text / parse time ratio: {:.2}", text_s / parse_s);
 }

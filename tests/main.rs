@@ -8,6 +8,8 @@ mod apply;
 mod bad_input;
 mod checks;
 mod cli;
+mod faults;
+mod fuzz;
 mod iam_policy;
 mod live_apply;
 mod live_plan;

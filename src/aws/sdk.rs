@@ -24,8 +24,14 @@ pub struct SdkAws {
 
 /// How the scan reaches AWS: the standard credential chain, with optional profile and region.
 pub async fn load_config(profile: Option<&str>, region: Option<&str>) -> aws_config::SdkConfig {
+    // Five attempts with backoff, unless `AWS_MAX_ATTEMPTS` says otherwise.
+    let attempts = std::env::var("AWS_MAX_ATTEMPTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(5);
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5));
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(attempts));
     if let Some(p) = profile {
         // An explicit profile wins over credentials in the environment, as with the AWS CLI.
         let creds = aws_config::profile::ProfileFileCredentialsProvider::builder()
