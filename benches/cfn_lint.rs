@@ -6,6 +6,7 @@
 //! venv under the target directory, and times in one run:
 //! - `cfn-lint` on the templates (its rule E3047 checks Fargate CPU/memory combinations);
 //! - `fargate-rtm plan --format json` on the JSON files.
+//!
 //! It also counts how many invalid sizes each one reports, so the comparison is like for like.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 

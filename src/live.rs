@@ -32,10 +32,6 @@ pub trait Progress {
     fn advance(&self, _n: u64) {}
 }
 
-/// No progress display.
-pub struct Quiet;
-impl Progress for Quiet {}
-
 #[derive(Debug, Clone)]
 pub enum RoleView {
     /// The role named by `executionRoleArn` does not exist.

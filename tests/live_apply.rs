@@ -173,7 +173,7 @@ fn every_live_fix_is_applied_and_read_back() {
     let s = block(state(&moto));
     assert_eq!(
         s["inline"],
-        serde_json::json!(["fargate-rtm-guardduty-agent-ecr", "logs"])
+        serde_json::json!(["fargate-rtm-guardduty-agent-ecr-us-east-1", "logs"])
     );
     assert_eq!(
         s["endpoints"],
@@ -310,7 +310,7 @@ fn a_saved_live_plan_applies_exactly() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         block(state(&moto))["inline"],
-        serde_json::json!(["fargate-rtm-guardduty-agent-ecr", "logs"])
+        serde_json::json!(["fargate-rtm-guardduty-agent-ecr-us-east-1", "logs"])
     );
 }
 

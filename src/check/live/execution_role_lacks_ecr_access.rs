@@ -27,7 +27,8 @@ Why: \"The task execution role requires certain Amazon ECR permissions to downlo
 security agent container image.\" Without them the sidecar fails with `CannotPullContainerError`
 and the task runs unmonitored.
 
-Fix (safe): by default an inline policy `fargate-rtm-guardduty-agent-ecr` with
+Fix (safe): by default an inline policy `fargate-rtm-guardduty-agent-ecr-REGION` (one per region,
+since the repository differs) with
 `ecr:GetAuthorizationToken` on `*` and the three pull actions on the agent repository only; with
 `--ecr-policy managed`, attach `AmazonECSTaskExecutionRolePolicy`. A role that does not exist is
 created (trusting `ecs-tasks.amazonaws.com`, with the managed policy). An explicit `Deny` needs
@@ -39,7 +40,10 @@ a person: fargate-rtm never edits or removes your statements.",
     ],
 };
 
-pub const INLINE_POLICY_NAME: &str = "fargate-rtm-guardduty-agent-ecr";
+/// The scoped inline policy's name: one per region, as each region has its own repository.
+pub fn inline_policy_name(region: &str) -> String {
+    format!("fargate-rtm-guardduty-agent-ecr-{region}")
+}
 const SCOPED_TEMPLATE: &str = include_str!("../../../templates/ecr-agent-inline-policy.json");
 const TRUST_TEMPLATE: &str = include_str!("../../../templates/ecs-tasks-trust-policy.json");
 
@@ -57,12 +61,13 @@ fn grant(role: &str, ctx: &LiveContext<'_>, repository_arn: &str) -> Fix {
     match ctx.ecr_policy {
         EcrPolicy::Scoped => Fix {
             title: format!(
-                "put inline policy `{INLINE_POLICY_NAME}` on role `{role}` (ECR pulls of the agent repository only)"
+                "put inline policy `{}` on role `{role}` (ECR pulls of the agent repository only)",
+                inline_policy_name(&ctx.inventory.region)
             ),
             applicability: Applicability::Safe,
             operations: vec![Operation::PutRolePolicy {
                 role_name: role.to_string(),
-                policy_name: INLINE_POLICY_NAME.into(),
+                policy_name: inline_policy_name(&ctx.inventory.region),
                 policy_document: scoped_policy(repository_arn),
             }],
             ..Default::default()
