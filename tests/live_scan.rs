@@ -827,3 +827,84 @@ fn management_account_is_not_subject_to_scps() {
     assert_eq!(not_checked(&v), Vec::<String>::new());
     assert_eq!(r.code, 0);
 }
+
+#[test]
+fn several_regions_are_scanned_together() {
+    let moto = Moto::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        seed(
+            &moto.config().await,
+            &Setup {
+                platform: "1.3.0",
+                ..Default::default()
+            },
+        )
+        .await
+    });
+    let one = moto.run(&[
+        "plan",
+        "--live",
+        "--format",
+        "json",
+        "--region",
+        "us-east-1",
+    ]);
+    let two = moto.run(&[
+        "plan",
+        "--live",
+        "--format",
+        "json",
+        "--region",
+        "us-east-1",
+        "--region",
+        "eu-west-1",
+        "--call-stats",
+    ]);
+    let (a, b): (Value, Value) = (
+        serde_json::from_str(&one.stdout).unwrap(),
+        serde_json::from_str(&two.stdout).unwrap(),
+    );
+    // eu-west-1 is empty: the same findings, and twice the identity calls.
+    assert_eq!(slugs(&a), slugs(&b));
+    assert_eq!(slugs(&b), ["platform-version-too-old"]);
+    assert!(
+        two.stderr.contains("sts:GetCallerIdentity 2"),
+        "{}",
+        two.stderr
+    );
+}
+
+#[test]
+fn progress_is_drawn_on_a_terminal_and_the_plan_still_printed() {
+    use std::io::Write;
+    let moto = Moto::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async { seed(&moto.config().await, &Setup::default()).await });
+    let cmd = format!(
+        "{} plan --live; echo EXIT=$?",
+        env!("CARGO_BIN_EXE_fargate-rtm")
+    );
+    let mut child = moto
+        .command("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"").unwrap();
+    let out = String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned();
+    assert!(
+        out.contains("us-east-1: "),
+        "the progress line names the region and stage: {out}"
+    );
+    assert!(out.contains("2 documents: 2 ready"), "{out}");
+    assert!(out.contains("EXIT=0"), "{out}");
+}
