@@ -162,6 +162,8 @@ pub async fn execute<A: Aws>(
     let mut out = Outcome::default();
     let mut new_revisions: BTreeMap<String, String> = BTreeMap::new();
     let mut new_groups: BTreeMap<String, String> = BTreeMap::new();
+    // Resources this run already changed: their fingerprint is expected to differ now.
+    let mut touched: Vec<Subject> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         if out.failed.is_some() {
             out.skipped
@@ -176,6 +178,30 @@ pub async fn execute<A: Aws>(
             ));
             continue;
         };
+        // Re-read the resource right before changing it: nothing may have changed it since the
+        // plan (the check before the run narrows the window; this closes it).
+        if let Some(fp) = op
+            .fingerprint
+            .as_ref()
+            .filter(|fp| !touched.contains(&fp.of))
+        {
+            let now = current(aws, &fp.of).await;
+            if now.as_ref().ok() != Some(&fp.sha256) {
+                let why = match now {
+                    Ok(_) => format!("the plan is stale: {} changed", subject_label(&fp.of)),
+                    Err(e) => format!(
+                        "the plan is stale: {} cannot be read: {e}",
+                        subject_label(&fp.of)
+                    ),
+                };
+                journal.record(json!({"seq": seq, "phase": "precondition", "status": "failed", "region": op.region, "error": why}))?;
+                out.failed = Some((op.title.clone(), why));
+                continue;
+            }
+        }
+        if let Some(fp) = &op.fingerprint {
+            touched.push(fp.of.clone());
+        }
         let operation = resolve(&op.operation, &new_revisions, &new_groups);
         journal.record(json!({"seq": seq, "phase": "before", "region": op.region, "resource": op.resource, "operation": operation}))?;
         match perform(aws, &operation).await {
