@@ -14,7 +14,8 @@ fn block<F: std::future::Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
-fn start(setup: &Setup) -> Moto {
+/// A moto server seeded with `setup`.
+pub fn start(setup: &Setup) -> Moto {
     let moto = Moto::start();
     block(async { seed(&moto.config().await, setup).await });
     moto
@@ -57,21 +58,14 @@ async fn state(moto: &Moto) -> Value {
         .filter_map(|e| e.service_name().map(str::to_string))
         .collect();
     endpoints.sort();
-    let mut groups: Vec<String> = ec2
-        .describe_security_groups()
-        .send()
-        .await
-        .unwrap()
+    let sgs = ec2.describe_security_groups().send().await.unwrap();
+    let mut groups: Vec<String> = sgs
         .security_groups()
         .iter()
         .filter_map(|g| g.group_name().map(str::to_string))
         .collect();
     groups.sort();
-    let egress: Vec<String> = ec2
-        .describe_security_groups()
-        .send()
-        .await
-        .unwrap()
+    let egress: Vec<String> = sgs
         .security_groups()
         .iter()
         .filter(|g| g.group_name() == Some("task"))

@@ -70,23 +70,12 @@ fn a_planted_secret_appears_in_no_file_mode_output() {
 
 #[test]
 fn a_planted_secret_appears_in_no_live_output_or_journal() {
-    use crate::live_scan::{Setup, seed};
-    let moto = crate::moto::Moto::start();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            seed(
-                &moto.config().await,
-                &Setup {
-                    task_memory: "512",
-                    env_secret: Some(SECRET),
-                    ..Default::default()
-                },
-            )
-            .await
-        });
+    use crate::live_scan::Setup;
+    let moto = crate::live_apply::start(&Setup {
+        task_memory: "512",
+        env_secret: Some(SECRET),
+        ..Default::default()
+    });
     let mut outputs = Vec::new();
     for format in ["text", "json", "sarif"] {
         let r = moto.run(&["plan", "--live", "--format", format, "--diff", "all"]);
