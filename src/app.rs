@@ -495,7 +495,7 @@ pub(crate) fn confirm(
 fn explain_cmd(args: ExplainArgs, printer: &Printer) -> io::Result<i32> {
     let mut out = printer.stdout();
     let Some(slug) = args.check else {
-        for c in check::ALL {
+        for c in check::all() {
             writeln!(
                 out,
                 "{:<30} {:<8} {}",
@@ -507,8 +507,7 @@ fn explain_cmd(args: ExplainArgs, printer: &Printer) -> io::Result<i32> {
         return Ok(0);
     };
     let Some(c) = check::by_slug(&slug) else {
-        let known = check::ALL
-            .iter()
+        let known = check::all()
             .map(|c| format!("`{}`", c.slug))
             .collect::<Vec<_>>()
             .join(", ");

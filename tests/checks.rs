@@ -42,7 +42,7 @@ fn check_outputs() {
 
 #[test]
 fn explain_every_check() {
-    for c in check::ALL {
+    for c in check::all() {
         let r = run(&["explain", c.slug]);
         assert_eq!(r.code, 0);
         assert!(
