@@ -221,3 +221,34 @@ fn guardduty_features_are_read() {
     let d = block(aws.detector()).unwrap().unwrap();
     assert!(d.runtime_monitoring && !d.ecs_fargate_agent_management);
 }
+
+#[test]
+fn ecs_client_exceptions_are_not_found_only_when_they_say_so() {
+    let err = |msg: &'static str| {
+        move || {
+            aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionError::generic(
+                aws_smithy_types::error::ErrorMetadata::builder()
+                    .code("ClientException")
+                    .message(msg)
+                    .build(),
+            )
+        }
+    };
+    let missing = mock!(aws_sdk_ecs::Client::describe_task_definition)
+        .match_requests(|r| r.task_definition() == Some("gone"))
+        .then_error(err("Unable to describe task definition."));
+    let invalid = mock!(aws_sdk_ecs::Client::describe_task_definition)
+        .match_requests(|r| r.task_definition() == Some("bad"))
+        .then_error(err("Invalid revision number."));
+    let aws = aws(vec![missing, invalid], vec![], vec![], vec![]);
+    assert_eq!(
+        block(aws.describe_task_definition("gone"))
+            .unwrap_err()
+            .kind,
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        block(aws.describe_task_definition("bad")).unwrap_err().kind,
+        ErrorKind::Other
+    );
+}

@@ -132,8 +132,11 @@ fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(api: &'static str, err: E
         | "UnrecognizedClientException"
         | "InvalidClientTokenId"
         | "ExpiredToken" => ErrorKind::AccessDenied,
-        "NoSuchEntity" | "NoSuchEntityException" | "ClientException"
-            if message.to_ascii_lowercase().contains("not") =>
+        // ECS reports a missing resource as a `ClientException` whose message says so.
+        "ClientException"
+            if ["does not exist", "not found", "unable to describe"]
+                .iter()
+                .any(|m| message.to_ascii_lowercase().contains(m)) =>
         {
             ErrorKind::NotFound
         }
