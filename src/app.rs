@@ -31,7 +31,7 @@ pub fn run(cli: Cli, printer: &Printer) -> i32 {
     }
 }
 
-fn plan_options(fix: &FixArgs) -> Result<PlanOptions, String> {
+pub(crate) fn plan_options(fix: &FixArgs) -> Result<PlanOptions, String> {
     if let Some(v) = &fix.platform_version
         && check::platform_version_too_old::is_supported(v) != Some(true)
     {

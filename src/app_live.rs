@@ -89,13 +89,13 @@ pub fn apply_live_cmd(args: &ApplyArgs, printer: &Printer) -> io::Result<i32> {
         printer.error("give either files or `--live`, not both", None);
         return Ok(1);
     }
-    let opts = crate::plan::PlanOptions {
-        checks: crate::check::Options {
-            execution_role_arn: args.fix.execution_role_arn.clone(),
-            platform_version: args.fix.platform_version.clone(),
-            account: None,
-        },
-        ..Default::default()
+    // The same option checks as `plan` (`--platform-version`, `--execution-role-arn`).
+    let opts = match app::plan_options(&args.fix) {
+        Ok(o) => o,
+        Err(e) => {
+            printer.error(&e, None);
+            return Ok(1);
+        }
     };
     let show = !printer.quiet && io::stderr().is_terminal();
     let plan = match app::live_plan(&args.live, &opts, printer, show) {

@@ -204,3 +204,15 @@ fn secrets_next_to_a_fix_are_redacted_in_the_diff() {
         r.stdout
     );
 }
+
+#[test]
+fn apply_live_checks_its_options_before_reaching_aws() {
+    let r = run(&["apply", "--live", "--platform-version", "1.3.0"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("`--platform-version 1.3.0` is not `LATEST`"),
+        "{}",
+        r.stderr
+    );
+}
