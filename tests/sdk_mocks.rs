@@ -252,3 +252,23 @@ fn ecs_client_exceptions_are_not_found_only_when_they_say_so() {
         ErrorKind::Other
     );
 }
+
+#[test]
+fn every_page_is_read_and_counted() {
+    use aws_sdk_ecs::operation::list_clusters::ListClustersOutput;
+    let first = mock!(aws_sdk_ecs::Client::list_clusters)
+        .match_requests(|r| r.next_token().is_none())
+        .then_output(|| {
+            ListClustersOutput::builder()
+                .cluster_arns("a")
+                .cluster_arns("b")
+                .next_token("page-2")
+                .build()
+        });
+    let second = mock!(aws_sdk_ecs::Client::list_clusters)
+        .match_requests(|r| r.next_token() == Some("page-2"))
+        .then_output(|| ListClustersOutput::builder().cluster_arns("c").build());
+    let aws = aws(vec![first, second], vec![], vec![], vec![]);
+    assert_eq!(block(aws.list_clusters()).unwrap(), ["a", "b", "c"]);
+    assert_eq!(aws.calls().get("ecs:ListClusters"), Some(&2));
+}

@@ -309,6 +309,24 @@ fn egress_rule(protocol: &str, port: i32, prefix_list: &str) -> aws_sdk_ec2::typ
         .build()
 }
 
+/// Collects every page: `page(token)` returns one page's items and the next token.
+async fn all_pages<T, F, Fut>(mut page: F) -> AwsResult<Vec<T>>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = AwsResult<(Vec<T>, Option<String>)>>,
+{
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let (items, next) = page(token).await?;
+        out.extend(items);
+        match next {
+            Some(t) => token = Some(t),
+            None => return Ok(out),
+        }
+    }
+}
+
 fn filter(name: &str, values: &[String]) -> Filter {
     Filter::builder()
         .name(name)
@@ -342,20 +360,18 @@ impl Aws for SdkAws {
     }
 
     async fn list_clusters(&self) -> AwsResult<Vec<String>> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        all_pages(|token| async move {
             let page = call!(
                 self,
                 "ecs:ListClusters",
                 self.ecs.list_clusters().set_next_token(token).send()
             )?;
-            out.extend(page.cluster_arns().iter().cloned());
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            Ok((
+                page.cluster_arns().to_vec(),
+                page.next_token().map(str::to_string),
+            ))
+        })
+        .await
     }
 
     async fn describe_clusters(&self, clusters: &[String]) -> AwsResult<Vec<Cluster>> {
@@ -389,9 +405,7 @@ impl Aws for SdkAws {
     }
 
     async fn list_services(&self, cluster: &str) -> AwsResult<Vec<String>> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        all_pages(|token| async move {
             let page = call!(
                 self,
                 "ecs:ListServices",
@@ -401,12 +415,12 @@ impl Aws for SdkAws {
                     .set_next_token(token)
                     .send()
             )?;
-            out.extend(page.service_arns().iter().cloned());
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            Ok((
+                page.service_arns().to_vec(),
+                page.next_token().map(str::to_string),
+            ))
+        })
+        .await
     }
 
     async fn describe_services(
@@ -467,26 +481,21 @@ impl Aws for SdkAws {
     }
 
     async fn list_running_tasks(&self, cluster: &str, service: &str) -> AwsResult<Vec<String>> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let page = call!(
-                self,
-                "ecs:ListTasks",
-                self.ecs
-                    .list_tasks()
-                    .cluster(cluster)
-                    .service_name(service)
-                    .desired_status(aws_sdk_ecs::types::DesiredStatus::Running)
-                    .set_next_token(token)
-                    .send()
-            )?;
-            out.extend(page.task_arns().iter().cloned());
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+        all_pages(|token| async move {
+            let req = self
+                .ecs
+                .list_tasks()
+                .cluster(cluster)
+                .service_name(service)
+                .desired_status(aws_sdk_ecs::types::DesiredStatus::Running)
+                .set_next_token(token);
+            let page = call!(self, "ecs:ListTasks", req.send())?;
+            Ok((
+                page.task_arns().to_vec(),
+                page.next_token().map(str::to_string),
+            ))
+        })
+        .await
     }
 
     async fn describe_tasks(&self, cluster: &str, tasks: &[String]) -> AwsResult<Vec<Task>> {
@@ -541,32 +550,27 @@ impl Aws for SdkAws {
     }
 
     async fn role_policies(&self, name: &str) -> AwsResult<RolePolicies> {
-        let mut out = RolePolicies::default();
-        let mut marker = None;
-        loop {
-            let page = call!(
-                self,
-                "iam:ListAttachedRolePolicies",
-                self.iam
-                    .list_attached_role_policies()
-                    .role_name(name)
-                    .set_marker(marker)
-                    .send()
-            )?;
-            out.attached.extend(
-                page.attached_policies()
-                    .iter()
-                    .filter_map(|p| p.policy_arn())
-                    .map(str::to_string),
-            );
-            marker = page.marker().map(str::to_string);
-            if !page.is_truncated() || marker.is_none() {
-                break;
-            }
-        }
-        let mut names = Vec::new();
-        let mut marker = None;
-        loop {
+        // IAM pages with `Marker` + `IsTruncated`.
+        let next = |truncated: bool, marker: Option<&str>| {
+            marker.filter(|_| truncated).map(str::to_string)
+        };
+        let attached = all_pages(|marker| async move {
+            let req = self
+                .iam
+                .list_attached_role_policies()
+                .role_name(name)
+                .set_marker(marker);
+            let page = call!(self, "iam:ListAttachedRolePolicies", req.send())?;
+            let arns = page
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn())
+                .map(str::to_string)
+                .collect();
+            Ok((arns, next(page.is_truncated(), page.marker())))
+        })
+        .await?;
+        let names = all_pages(|marker| async move {
             let page = call!(
                 self,
                 "iam:ListRolePolicies",
@@ -576,12 +580,16 @@ impl Aws for SdkAws {
                     .set_marker(marker)
                     .send()
             )?;
-            names.extend(page.policy_names().iter().cloned());
-            marker = page.marker().map(str::to_string);
-            if !page.is_truncated() || marker.is_none() {
-                break;
-            }
-        }
+            Ok((
+                page.policy_names().to_vec(),
+                next(page.is_truncated(), page.marker()),
+            ))
+        })
+        .await?;
+        let mut out = RolePolicies {
+            attached,
+            inline: Vec::new(),
+        };
         for policy in names {
             let doc = call!(
                 self,
@@ -661,9 +669,7 @@ impl Aws for SdkAws {
     }
 
     async fn describe_route_tables(&self, vpc_ids: &[String]) -> AwsResult<Vec<RouteTable>> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        all_pages(|token| async move {
             let page = call!(
                 self,
                 "ec2:DescribeRouteTables",
@@ -673,6 +679,7 @@ impl Aws for SdkAws {
                     .set_next_token(token)
                     .send()
             )?;
+            let mut out = Vec::new();
             for rt in page.route_tables() {
                 let assoc = rt.associations();
                 out.push(RouteTable {
@@ -708,17 +715,13 @@ impl Aws for SdkAws {
                         .collect(),
                 });
             }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            Ok((out, page.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     async fn describe_vpc_endpoints(&self, vpc_ids: &[String]) -> AwsResult<Vec<VpcEndpoint>> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        all_pages(|token| async move {
             let page = call!(
                 self,
                 "ec2:DescribeVpcEndpoints",
@@ -728,6 +731,7 @@ impl Aws for SdkAws {
                     .set_next_token(token)
                     .send()
             )?;
+            let mut out = Vec::new();
             for e in page.vpc_endpoints() {
                 // moto reports `available`, which this SDK version parses as Unknown: only
                 // states known to be unusable are excluded.
@@ -758,11 +762,9 @@ impl Aws for SdkAws {
                     ),
                 });
             }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            Ok((out, page.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     async fn describe_vpcs(&self, ids: &[String]) -> AwsResult<Vec<Vpc>> {
@@ -947,19 +949,16 @@ impl Aws for SdkAws {
         }
         let mut levels = Vec::new();
         for target in targets {
-            let mut policies = Vec::new();
-            let mut token = None;
-            loop {
-                let page = call!(
-                    self,
-                    "organizations:ListPoliciesForTarget",
-                    self.organizations
-                        .list_policies_for_target()
-                        .target_id(&target)
-                        .filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
-                        .set_next_token(token)
-                        .send()
-                )?;
+            let target_ref = &target;
+            let policies = all_pages(|token| async move {
+                let req = self
+                    .organizations
+                    .list_policies_for_target()
+                    .target_id(target_ref)
+                    .filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+                    .set_next_token(token);
+                let page = call!(self, "organizations:ListPoliciesForTarget", req.send())?;
+                let mut policies = Vec::new();
                 for summary in page.policies() {
                     let id = summary.id().unwrap_or_default();
                     let p = call!(
@@ -975,11 +974,9 @@ impl Aws for SdkAws {
                         document,
                     });
                 }
-                token = page.next_token().map(str::to_string);
-                if token.is_none() {
-                    break;
-                }
-            }
+                Ok((policies, page.next_token().map(str::to_string)))
+            })
+            .await?;
             levels.push(ScpLevel { target, policies });
         }
         Ok(levels)
