@@ -299,25 +299,10 @@ fn standard_input_cannot_be_saved_in_a_plan() {
     assert!(!dir.path().join("p.json").exists());
 }
 
-/// Runs `fargate-rtm ARGS` on a pseudo-terminal (util-linux `script`) and types `keys`.
 fn on_terminal(dir: &Path, args: &str, keys: &str) -> String {
-    use std::io::Write;
-    let cmd = format!("{} {args}; echo EXIT=$?", env!("CARGO_BIN_EXE_fargate-rtm"));
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("util-linux `script` runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(keys.as_bytes())
-        .unwrap();
-    String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+    let mut script = std::process::Command::new("script");
+    script.current_dir(dir).env_remove("NO_COLOR");
+    crate::common::on_terminal(script, args, keys.as_bytes())
 }
 
 #[test]

@@ -100,3 +100,30 @@ pub fn slugs(json_stdout: &str) -> Vec<String> {
         .map(|f| f["check"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// A single-threaded runtime for seeding moto and calling the SDK from tests.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+pub fn block<F: std::future::Future>(f: F) -> F::Output {
+    runtime().block_on(f)
+}
+
+/// Runs `fargate-rtm ARGS` on a pseudo-terminal (util-linux `script`), types `keys`, and returns
+/// what the terminal showed, ending with `EXIT=<code>`. `script` is a command already set up
+/// with the environment and directory the run needs.
+pub fn on_terminal(mut script: Command, args: &str, keys: &[u8]) -> String {
+    let cmd = format!("{} {args}; echo EXIT=$?", env!("CARGO_BIN_EXE_fargate-rtm"));
+    let mut child = script
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs");
+    child.stdin.take().unwrap().write_all(keys).unwrap();
+    String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+}

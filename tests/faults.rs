@@ -3,7 +3,7 @@
 //! must find the same things as without faults; `apply --live` must either complete or stop
 //! with a journal from which `rollback` restores the prior state.
 
-use crate::live_scan::{Net, RolePolicy, Setup, seed};
+use crate::live_scan::{Net, RolePolicy, Setup, seeded};
 use crate::moto::Moto;
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -232,12 +232,7 @@ fn plan_live_finds_the_same_under_faults() {
         dns: false,
         ..Default::default()
     };
-    let moto = Moto::start();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async { seed(&moto.config().await, &setup).await });
+    let moto = seeded(&setup);
     let clean = moto.run(&["plan", "--live", "--format", "json"]);
     let clean: Value = serde_json::from_str(&clean.stdout).unwrap();
     let p = proxy(&moto.url, FAULTS);
@@ -275,12 +270,7 @@ fn apply_under(rates: Rates) {
         platform: "1.3.0",
         ..Default::default()
     };
-    let moto = Moto::start();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async { seed(&moto.config().await, &setup).await });
+    let moto = seeded(&setup);
     let before = moto.run(&["plan", "--live", "--format", "json"]);
     let p = proxy(&moto.url, rates);
     let journal = moto.home.path().join("j.jsonl");

@@ -2,24 +2,10 @@
 //! a shared task definition registered once, stale plans refused, a failure in the middle
 //! rolled back to the exact prior state, and the confirmation rules.
 
-use crate::live_scan::{Net, RolePolicy, Setup, seed, slugs};
+use crate::common::block;
+use crate::live_scan::{Net, RolePolicy, Setup, seeded, slugs};
 use crate::moto::{Moto, REGION};
 use serde_json::Value;
-
-fn block<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
-/// A moto server seeded with `setup`.
-pub fn start(setup: &Setup) -> Moto {
-    let moto = Moto::start();
-    block(async { seed(&moto.config().await, setup).await });
-    moto
-}
 
 /// Everything a fix could touch, read back through the SDK, in a comparable form.
 async fn state(moto: &Moto) -> Value {
@@ -149,7 +135,7 @@ fn every_live_fix_is_applied_and_read_back() {
         platform: "1.3.0",
         ..Default::default()
     };
-    let moto = start(&setup);
+    let moto = seeded(&setup);
     let journal = moto.home.path().join("j.jsonl");
     let r = moto.run(&[
         "apply",
@@ -226,7 +212,7 @@ fn every_live_fix_is_applied_and_read_back() {
 
 #[test]
 fn a_task_definition_shared_by_three_services_is_registered_once() {
-    let moto = start(&Setup {
+    let moto = seeded(&Setup {
         task_memory: "512",
         services: 3,
         ..Default::default()
@@ -251,7 +237,7 @@ fn a_task_definition_shared_by_three_services_is_registered_once() {
 
 #[test]
 fn a_stale_plan_is_refused_and_changes_nothing() {
-    let moto = start(&Setup {
+    let moto = seeded(&Setup {
         platform: "1.3.0",
         role: RolePolicy::NoEcr,
         ..Default::default()
@@ -284,7 +270,7 @@ fn a_stale_plan_is_refused_and_changes_nothing() {
 
 #[test]
 fn a_saved_live_plan_applies_exactly() {
-    let moto = start(&Setup {
+    let moto = seeded(&Setup {
         role: RolePolicy::NoEcr,
         ..Default::default()
     });
@@ -310,7 +296,7 @@ fn a_saved_live_plan_applies_exactly() {
 
 #[test]
 fn a_failure_in_the_middle_stops_and_rollback_restores_the_prior_state() {
-    let moto = start(&Setup {
+    let moto = seeded(&Setup {
         role: RolePolicy::NoEcr,
         net: Net::Private,
         task_memory: "512",
@@ -375,7 +361,7 @@ fn a_failure_in_the_middle_stops_and_rollback_restores_the_prior_state() {
 
 #[test]
 fn rollback_keeps_new_revisions_unless_asked() {
-    let moto = start(&Setup {
+    let moto = seeded(&Setup {
         task_memory: "512",
         platform: "1.3.0",
         ..Default::default()
@@ -410,7 +396,7 @@ fn rollback_keeps_new_revisions_unless_asked() {
 
 #[test]
 fn no_terminal_without_auto_approve_refuses() {
-    let moto = start(&Setup {
+    let moto = seeded(&Setup {
         role: RolePolicy::NoEcr,
         ..Default::default()
     });
@@ -427,25 +413,12 @@ fn no_terminal_without_auto_approve_refuses() {
 
 #[test]
 fn declined_on_a_terminal_changes_nothing() {
-    use std::io::Write;
-    let moto = start(&Setup {
+    let moto = seeded(&Setup {
         role: RolePolicy::NoEcr,
         ..Default::default()
     });
     let before = block(state(&moto));
-    let cmd = format!(
-        "{} apply --live; echo EXIT=$?",
-        env!("CARGO_BIN_EXE_fargate-rtm")
-    );
-    let mut child = moto
-        .command("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"n").unwrap();
-    let out = String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned();
+    let out = crate::common::on_terminal(moto.command("script"), "apply --live", b"n");
     assert!(
         out.contains("Carry out 1 AWS operation?")
             && out.contains("declined; nothing was changed")

@@ -379,17 +379,16 @@ pub async fn seed(conf: &aws_config::SdkConfig, s: &Setup) {
     }
 }
 
+/// A moto server seeded with `setup`.
+pub fn seeded(setup: &Setup) -> Moto {
+    let moto = Moto::start();
+    crate::common::block(async { seed(&moto.config().await, setup).await });
+    moto
+}
+
 /// Seeds moto with `setup`, runs `plan --live --format json`, returns (exit code, output).
 pub fn scan(setup: Setup) -> (i32, Value, Moto) {
-    let moto = Moto::start();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let conf = moto.config().await;
-        seed(&conf, &setup).await;
-    });
+    let moto = seeded(&setup);
     let r = moto.run(&["plan", "--live", "--format", "json"]);
     let v: Value = serde_json::from_str(&r.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
@@ -544,20 +543,9 @@ fn role_without_ecr_access() {
 
 #[test]
 fn ecr_policy_managed_attaches_the_managed_policy() {
-    let moto = Moto::start();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        seed(
-            &moto.config().await,
-            &Setup {
-                role: RolePolicy::NoEcr,
-                ..Default::default()
-            },
-        )
-        .await
+    let moto = seeded(&Setup {
+        role: RolePolicy::NoEcr,
+        ..Default::default()
     });
     let r = moto.run(&[
         "plan",
@@ -765,10 +753,7 @@ fn run_as_member(moto: &Moto, keys: &(String, String, String), extra: &[&str]) -
 fn scp_denying_telemetry_needs_the_org_view() {
     for action in ["guardduty:SendSecurityTelemetry", "guardduty:*"] {
         let moto = Moto::start();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = crate::common::runtime();
         let keys = rt.block_on(member_with_scp(&moto, action));
         // The member cannot read its SCPs: not checked, with a hint, exit 1.
         let (code, v) = run_as_member(&moto, &keys, &[]);
@@ -811,10 +796,7 @@ fn scp_denying_telemetry_needs_the_org_view() {
 #[test]
 fn management_account_is_not_subject_to_scps() {
     let moto = Moto::start();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = crate::common::runtime();
     rt.block_on(async {
         let conf = moto.config().await;
         let org = aws_sdk_organizations::Client::new(&conf);
@@ -830,20 +812,9 @@ fn management_account_is_not_subject_to_scps() {
 
 #[test]
 fn several_regions_are_scanned_together() {
-    let moto = Moto::start();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        seed(
-            &moto.config().await,
-            &Setup {
-                platform: "1.3.0",
-                ..Default::default()
-            },
-        )
-        .await
+    let moto = seeded(&Setup {
+        platform: "1.3.0",
+        ..Default::default()
     });
     let one = moto.run(&[
         "plan",
@@ -880,27 +851,10 @@ fn several_regions_are_scanned_together() {
 
 #[test]
 fn progress_is_drawn_on_a_terminal_and_the_plan_still_printed() {
-    use std::io::Write;
-    let moto = Moto::start();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async { seed(&moto.config().await, &Setup::default()).await });
-    let cmd = format!(
-        "{} plan --live; echo EXIT=$?",
-        env!("CARGO_BIN_EXE_fargate-rtm")
-    );
-    let mut child = moto
-        .command("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .env("TERM", "xterm")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"").unwrap();
-    let out = String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned();
+    let moto = seeded(&Setup::default());
+    let mut script = moto.command("script");
+    script.env("TERM", "xterm");
+    let out = crate::common::on_terminal(script, "plan --live", b"");
     assert!(
         out.contains("us-east-1: "),
         "the progress line names the region and stage: {out}"

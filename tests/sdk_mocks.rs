@@ -1,6 +1,7 @@
 //! What moto cannot serve, against the real SDK path with `aws-smithy-mocks`: URL-encoded IAM
 //! documents, AccessDenied, throttling, capacity-provider services, GuardDuty features.
 
+use crate::common::block;
 use aws_sdk_ecs::types::{CapacityProviderStrategyItem, Service as EcsService};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use fargate_rtm::aws::{Aws, ErrorKind, sdk::SdkAws};
@@ -32,14 +33,6 @@ fn aws(
         mock_client!(aws_sdk_guardduty, RuleMode::MatchAny, &guardduty),
         mock_client!(aws_sdk_organizations, RuleMode::MatchAny, &organizations),
     )
-}
-
-fn block<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
 }
 
 #[test]

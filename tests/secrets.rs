@@ -71,7 +71,7 @@ fn a_planted_secret_appears_in_no_file_mode_output() {
 #[test]
 fn a_planted_secret_appears_in_no_live_output_or_journal() {
     use crate::live_scan::Setup;
-    let moto = crate::live_apply::start(&Setup {
+    let moto = crate::live_scan::seeded(&Setup {
         task_memory: "512",
         env_secret: Some(SECRET),
         ..Default::default()
