@@ -9,9 +9,19 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared/fixtures/public` when it is there (it is beside every clone of this project).
+/// `../shared` when it is beside this clone and not hidden with `FARGATE_RTM_HIDE_SHARED=1`
+/// (`.ci/run` runs the suite once more that way, as a bare clone sees it).
+pub fn shared() -> Option<PathBuf> {
+    if std::env::var_os("FARGATE_RTM_HIDE_SHARED").is_some_and(|v| !v.is_empty() && v != "0") {
+        return None;
+    }
+    let p = root().join("../shared");
+    p.is_dir().then_some(p)
+}
+
+/// `../shared/fixtures/public` when `../shared` is there (see `shared`).
 pub fn shared_fixtures() -> Option<PathBuf> {
-    let p = root().join("../shared/fixtures/public");
+    let p = shared()?.join("fixtures/public");
     p.is_dir().then_some(p)
 }
 
