@@ -1,8 +1,12 @@
 //! Command-line arguments (clap derive structs only).
 
+//! Its value enums are mapped onto the core's types here, so the core never names clap.
+
+use crate::check::EcrPolicy;
 use crate::printer::ColorChoice;
 use crate::render::Format;
-use clap::{Args, Parser, Subcommand};
+use crate::render::text::DiffMode;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -15,11 +19,84 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// When to colour output
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
     /// Print only data and errors
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Print the cause of each error
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<ColorArg> for ColorChoice {
+    fn from(c: ColorArg) -> Self {
+        match c {
+            ColorArg::Auto => ColorChoice::Auto,
+            ColorArg::Always => ColorChoice::Always,
+            ColorArg::Never => ColorChoice::Never,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+    Patch,
+    Sarif,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Patch => Format::Patch,
+            FormatArg::Sarif => Format::Sarif,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffArg {
+    /// Every diff up to 20 changed documents; past that, none (the summary says how to see them)
+    Auto,
+    All,
+    None,
+}
+
+impl From<DiffArg> for DiffMode {
+    fn from(d: DiffArg) -> Self {
+        match d {
+            DiffArg::Auto => DiffMode::Auto,
+            DiffArg::All => DiffMode::All,
+            DiffArg::None => DiffMode::None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum EcrPolicyArg {
+    #[default]
+    Scoped,
+    Managed,
+}
+
+impl From<EcrPolicyArg> for EcrPolicy {
+    fn from(p: EcrPolicyArg) -> Self {
+        match p {
+            EcrPolicyArg::Scoped => EcrPolicy::Scoped,
+            EcrPolicyArg::Managed => EcrPolicy::Managed,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,8 +162,8 @@ pub struct LiveArgs {
     #[arg(long, value_name = "PROFILE")]
     pub org_profile: Option<String>,
     /// How the ECR fix grants access: a scoped inline policy, or the managed policy
-    #[arg(long, value_enum, default_value_t = crate::check::live::EcrPolicy::Scoped)]
-    pub ecr_policy: crate::check::live::EcrPolicy,
+    #[arg(long, value_enum, default_value_t = EcrPolicyArg::Scoped)]
+    pub ecr_policy: EcrPolicyArg,
     /// Print the number of AWS calls per API on stderr at the end
     #[arg(long, hide = true)]
     pub call_stats: bool,
@@ -98,11 +175,11 @@ pub struct PlanArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
     /// Which diffs text output shows: all up to 20 changed documents (auto), all, or none
-    #[arg(long, value_enum, default_value_t = crate::render::text::DiffMode::Auto)]
-    pub diff: crate::render::text::DiffMode,
+    #[arg(long, value_enum, default_value_t = DiffArg::Auto)]
+    pub diff: DiffArg,
     /// Save the plan to apply it later with `fargate-rtm apply PLAN_FILE`
     #[arg(long, value_name = "PLAN_FILE")]
     pub out: Option<PathBuf>,

@@ -1,8 +1,8 @@
-//! Fingerprints of live resources: what a plan saw, so that `apply` can tell whether the
+//! Fingerprints of account resources: what a plan saw, so that `apply` can tell whether the
 //! resource changed since ("the plan is stale"). Computed from the same typed values the scan
 //! reads, so plan and apply agree.
 
-use crate::aws::{RouteTable, SecurityGroup, VpcEndpoint};
+use crate::aws::{RolePolicies, RouteTable, SecurityGroup, VpcEndpoint};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -31,15 +31,41 @@ fn hash(s: &str) -> String {
         .collect()
 }
 
-pub fn task_definition(json: &Value) -> String {
-    hash(&json.to_string())
+/// The whole `DescribeTaskDefinition` output (a revision never changes, so any difference means
+/// another resource).
+pub fn task_definition(document: &Value) -> String {
+    hash(&document.to_string())
 }
 
-pub fn service(task_definition: &str, platform_version: Option<&str>) -> String {
-    hash(&format!(
-        "{task_definition}\n{}",
-        platform_version.unwrap_or("")
-    ))
+/// What `DescribeServices` reports about a service's running state rather than its
+/// configuration: it changes on its own, so it is left out of the fingerprint.
+pub const SERVICE_STATE_FIELDS: &[&str] = &[
+    "events",
+    "runningCount",
+    "pendingCount",
+    "deployments",
+    "taskSets",
+];
+
+/// The whole service as `DescribeServices` returned it, less its running state.
+pub fn service(json: &Value) -> String {
+    let mut config = json.clone();
+    if let Value::Object(o) = &mut config {
+        for k in SERVICE_STATE_FIELDS {
+            o.remove(*k);
+        }
+    }
+    hash(&config.to_string())
+}
+
+/// The fingerprint of a role from its policy lists (see `role`).
+pub fn role_policies(l: &RolePolicies) -> String {
+    let inline: Vec<Inline> = l
+        .inline
+        .iter()
+        .map(|p| (p.name.clone(), p.document.clone()))
+        .collect();
+    role(Some((&l.attached, &inline)))
 }
 
 /// An inline policy: its name and document.

@@ -1,25 +1,26 @@
-//! fargate-rtm: checks ECS task and service definitions against the GuardDuty Runtime
-//! Monitoring prerequisites for AWS Fargate, and plans and applies the fixes.
+//! fargate-rtm: checks ECS task and service definitions, from files or from an AWS account,
+//! against the GuardDuty Runtime Monitoring prerequisites for AWS Fargate, and plans and applies
+//! the fixes.
+//!
+//! Imports point inward: `commands` -> `apply` / `input` / `printer` -> `render` -> `plan` ->
+//! `check` -> `model` / `sizing` / `policy`. The core (`model`, `sizing`, `policy`, `check`,
+//! `plan`, `text_patch`, `render`) names no clap, tokio, SDK, file system or terminal.
 
 pub mod agent;
-pub mod app;
-pub mod app_live;
 pub mod apply;
-pub mod apply_live;
 pub mod aws;
 pub mod check;
 pub mod cli;
-pub mod finding;
+pub mod commands;
+pub mod error;
 pub mod fingerprint;
-pub mod iam;
-pub mod jsontext;
-pub mod live;
+pub mod input;
 pub mod model;
 pub mod operation;
 pub mod plan;
-pub mod plan_live;
+pub mod policy;
 pub mod printer;
 pub mod redact;
 pub mod render;
 pub mod sizing;
-pub mod source;
+pub mod text_patch;

@@ -1,8 +1,8 @@
 use clap::Parser;
-use fargate_rtm::{app, cli::Cli, printer::Printer};
+use fargate_rtm::{cli::Cli, commands, printer::Printer};
 
 fn main() {
     let cli = Cli::parse();
-    let printer = Printer::new(cli.color, cli.quiet);
-    std::process::exit(app::run(cli, &printer));
+    let printer = Printer::new(cli.color.into(), cli.quiet, cli.verbose);
+    std::process::exit(commands::run(cli, &printer));
 }

@@ -2,10 +2,11 @@
 //! terminal and never with `NO_COLOR`.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use crate::source::InputError;
+use crate::error::Error;
+use crate::model::InputError;
 use std::io::{self, IsTerminal, Write};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ColorChoice {
     #[default]
     Auto,
@@ -18,6 +19,8 @@ pub struct Printer {
     pub stdout_color: bool,
     pub stderr_color: bool,
     pub quiet: bool,
+    /// `-v`: print the cause chain of errors.
+    pub verbose: bool,
 }
 
 fn no_color() -> bool {
@@ -25,7 +28,7 @@ fn no_color() -> bool {
 }
 
 impl Printer {
-    pub fn new(choice: ColorChoice, quiet: bool) -> Self {
+    pub fn new(choice: ColorChoice, quiet: bool, verbose: bool) -> Self {
         let decide = |tty: bool| match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -35,6 +38,7 @@ impl Printer {
             stdout_color: decide(io::stdout().is_terminal()),
             stderr_color: decide(io::stderr().is_terminal()),
             quiet,
+            verbose,
         }
     }
 
@@ -66,6 +70,22 @@ impl Printer {
         let mut err = io::stderr().lock();
         let _ = writeln!(err, "{}: {msg}", self.label("1;31", "error"));
         if let Some(h) = hint {
+            let _ = writeln!(err, "  {}: {h}", self.label("1;36", "hint"));
+        }
+    }
+
+    /// An error: `error: ...`, with `-v` each `Caused by: ...`, then `hint: ...`.
+    pub fn report(&self, e: &Error) {
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "{}: {}", self.label("1;31", "error"), e.message);
+        if self.verbose {
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                let _ = writeln!(err, "  Caused by: {c}");
+                cause = c.source();
+            }
+        }
+        if let Some(h) = &e.hint {
             let _ = writeln!(err, "  {}: {h}", self.label("1;36", "hint"));
         }
     }
@@ -111,7 +131,7 @@ impl Bar {
     }
 }
 
-impl crate::live::Progress for Bar {
+impl crate::input::account::Progress for Bar {
     fn stage(&self, region: &str, what: &str) {
         self.0.set_message(format!("{region}: {what}"));
     }

@@ -6,9 +6,9 @@
 //! `FUZZ_SECONDS=600 cargo test --release --test main fuzz:: -- --test-threads 1`
 //! runs each target for that many seconds.
 
+use fargate_rtm::model::{self as source, Origin};
 use fargate_rtm::plan::{PlanOptions, plan_document};
 use fargate_rtm::sizing::{self, Quantity};
-use fargate_rtm::source::{self, Origin};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Value, json};
@@ -186,7 +186,7 @@ fn shaped() -> impl Strategy<Value = Value> {
 fn layouts(v: &Value) -> Vec<String> {
     let mut out = vec![v.to_string(), serde_json::to_string_pretty(v).unwrap()];
     for indent in ["\t", "    "] {
-        out.push(fargate_rtm::jsontext::reserialize(
+        out.push(fargate_rtm::text_patch::reserialize(
             v,
             &format!("{{\n{indent}\"x\": 1\n}}\n"),
         ));

@@ -3,8 +3,24 @@
 
 use crate::common::root;
 
+/// Every `"service:Operation"` string in `src/aws/sdk/`, the only place that calls AWS.
 fn calls_in_sdk_rs() -> Vec<String> {
-    let src = std::fs::read_to_string(root().join("src/aws/sdk.rs")).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(root().join("src/aws/sdk"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() > 1, "one file per service in src/aws/sdk");
+    let mut calls: Vec<String> = Vec::new();
+    for src in files.iter().map(|f| std::fs::read_to_string(f).unwrap()) {
+        calls.extend(api_strings(&src));
+    }
+    calls.sort();
+    calls.dedup();
+    calls
+}
+
+fn api_strings(src: &str) -> Vec<String> {
     let mut calls: Vec<String> = Vec::new();
     for part in src.split('"').skip(1).step_by(2) {
         let is_api = part.split_once(':').is_some_and(|(svc, op)| {

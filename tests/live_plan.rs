@@ -5,11 +5,11 @@ use fargate_rtm::aws::{
     AwsError, AwsVpc, Cluster, Detector, ErrorKind, Identity, Role, Route, RouteTable,
     SecurityGroup, Service, SgRule, Subnet, Task, TaskDefinition, Vpc,
 };
-use fargate_rtm::check::live::EcrPolicy;
-use fargate_rtm::iam::Policy;
-use fargate_rtm::live::{Inventory, Network, RoleView, ScpView};
+use fargate_rtm::check::EcrPolicy;
+use fargate_rtm::model::inventory::{Inventory, Network, RoleView, ScpView};
 use fargate_rtm::plan::Plan;
-use fargate_rtm::plan_live::plan_inventory;
+use fargate_rtm::plan::account::plan_inventory;
+use fargate_rtm::policy::Policy;
 use fargate_rtm::render;
 use serde_json::json;
 
@@ -41,8 +41,8 @@ fn inventory() -> Inventory {
             TD.to_string(),
             Ok(TaskDefinition {
                 arn: TD.into(),
-                json: json!({"family": "web", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "1024",
-                    "executionRoleArn": "arn:aws:iam::123456789012:role/exec", "containerDefinitions": [{"name": "web", "image": "nginx", "memory": 512}]}),
+                document: json!({"taskDefinition": {"taskDefinitionArn": TD, "family": "web", "revision": 3, "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "1024",
+                    "executionRoleArn": "arn:aws:iam::123456789012:role/exec", "containerDefinitions": [{"name": "web", "image": "nginx", "memory": 512}]}, "tags": []}),
             }),
         )]
         .into(),
@@ -121,11 +121,11 @@ fn running_tasks_without_the_sidecar_need_a_new_deployment() {
     let p = plan(&inv);
     assert_eq!(slugs(&p), ["stale-deployment"]);
     assert!(
-        p.live.findings[0]
+        p.account.findings[0]
             .message
             .starts_with("1 of 2 running tasks")
     );
-    let op = serde_json::to_value(&p.live.operations[0].operation).unwrap();
+    let op = serde_json::to_value(&p.account.operations[0].operation).unwrap();
     assert_eq!(
         op,
         json!({"operation": "ecs:UpdateService", "cluster": "prod", "service": "web", "force_new_deployment": true})
@@ -160,16 +160,16 @@ fn a_new_revision_and_a_forced_deployment_are_one_update() {
         }]),
     );
     if let Ok(td) = inv.task_defs.get_mut(TD).unwrap() {
-        td.json["memory"] = json!("512");
+        td.document["taskDefinition"]["memory"] = json!("512");
     }
     let p = plan(&inv);
     let updates: Vec<_> = p
-        .live
+        .account
         .operations
         .iter()
         .filter(|o| o.operation.name() == "ecs:UpdateService")
         .collect();
-    assert_eq!(updates.len(), 1, "{:#?}", p.live.operations);
+    assert_eq!(updates.len(), 1, "{:#?}", p.account.operations);
     let op = serde_json::to_value(&updates[0].operation).unwrap();
     assert_eq!(op["task_definition"], "web");
     assert_eq!(

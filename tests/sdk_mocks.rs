@@ -2,9 +2,8 @@
 //! documents, AccessDenied, throttling, capacity-provider services, GuardDuty features.
 
 use crate::common::block;
-use aws_sdk_ecs::types::{CapacityProviderStrategyItem, Service as EcsService};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use fargate_rtm::aws::{Aws, ErrorKind, sdk::SdkAws};
+use fargate_rtm::aws::{Ecs, ErrorKind, GuardDuty, Iam, Organizations, sdk::SdkAws};
 use serde_json::json;
 
 fn aws(
@@ -145,33 +144,35 @@ fn throttling_is_retried_then_reported() {
 
 #[test]
 fn capacity_provider_service_is_fargate_and_checked() {
+    // The service as DescribeServices returns it on the wire: kept whole, every field.
+    let body = json!({"services": [{
+        "serviceArn": "arn:aws:ecs:us-east-1:123456789012:service/prod/spot",
+        "serviceName": "spot",
+        "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+        "taskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1",
+        "capacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}],
+        "platformVersion": "1.3.0",
+        "desiredCount": 1,
+        "availabilityZoneRebalancing": "ENABLED"
+    }], "failures": []})
+    .to_string();
     let ecs = vec![
-        mock!(aws_sdk_ecs::Client::describe_services).then_output(|| {
-            aws_sdk_ecs::operation::describe_services::DescribeServicesOutput::builder()
-                .services(
-                    EcsService::builder()
-                        .service_arn("arn:aws:ecs:us-east-1:123456789012:service/prod/spot")
-                        .service_name("spot")
-                        .cluster_arn("arn:aws:ecs:us-east-1:123456789012:cluster/prod")
-                        .task_definition("arn:aws:ecs:us-east-1:123456789012:task-definition/web:1")
-                        .capacity_provider_strategy(
-                            CapacityProviderStrategyItem::builder()
-                                .capacity_provider("FARGATE_SPOT")
-                                .weight(1)
-                                .build()
-                                .unwrap(),
-                        )
-                        .platform_version("1.3.0")
-                        .build(),
-                )
-                .build()
+        mock!(aws_sdk_ecs::Client::describe_services).then_http_response(move || {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(200).unwrap(),
+                aws_smithy_types::body::SdkBody::from(body.clone()),
+            )
         }),
     ];
     let aws = aws(ecs, vec![], vec![], vec![]);
     let services = block(aws.describe_services("prod", &["spot".into()])).unwrap();
-    assert!(fargate_rtm::live::is_fargate(&services[0]));
-    let doc = fargate_rtm::source::parse(
-        fargate_rtm::source::Origin::Stdin,
+    assert!(fargate_rtm::model::inventory::is_fargate(&services[0]));
+    assert_eq!(
+        services[0].json["availabilityZoneRebalancing"], "ENABLED",
+        "a field the typed subset never had is kept"
+    );
+    let doc = fargate_rtm::model::parse(
+        fargate_rtm::model::Origin::Stdin,
         services[0].json.to_string().as_bytes(),
     )
     .unwrap();

@@ -1,19 +1,16 @@
-//! The checks: one file per check, each with its slug, its documentation and its logic.
+//! The checks. `REGISTRY` lists every check once, with its documentation (`CheckInfo`) and the
+//! function that runs it: `document/` holds one file per check on a task or service definition,
+//! `account/` one file per check on an account region's inventory, `fix/` the fixes several
+//! checks share. A check's file is named after its slug.
 
-pub mod agent_memory_headroom;
-pub mod invalid_task_size;
-pub mod live;
-pub mod missing_execution_role;
-pub mod missing_task_size;
-pub mod platform_version_too_old;
-mod resize;
-pub mod size_outside_agent_table;
-pub mod unsupported_cpu_architecture;
-pub mod unsupported_os;
+pub mod account;
+pub mod document;
+pub mod fix;
 
-use crate::finding::{CheckInfo, Finding, NotChecked};
-use crate::model::{Service, TaskDef};
+use crate::model::{CheckInfo, Finding, NotChecked, Service, TaskDef};
 use serde_json::Value;
+
+pub use account::{AccountContext, EcrPolicy};
 
 /// What the user chose for fixes that need a value.
 #[derive(Debug, Clone, Default)]
@@ -22,11 +19,11 @@ pub struct Options {
     pub execution_role_arn: Option<String>,
     /// `--platform-version` (default `LATEST`).
     pub platform_version: Option<String>,
-    /// The scanned account and partition (live mode), for the default execution role.
+    /// The scanned account and partition (account mode), for the default execution role.
     pub account: Option<(String, String)>,
 }
 
-/// Everything a check may read: the options and the whole document (for the account id).
+/// Everything a document check may read: the options and the whole document (for the account id).
 pub struct Context<'a> {
     pub options: &'a Options,
     pub document: &'a Value,
@@ -39,21 +36,60 @@ pub struct Outcome {
     pub not_checked: Vec<NotChecked>,
 }
 
-/// Every check, in the order findings are reported.
-pub const ALL: &[&CheckInfo] = &[
-    &unsupported_os::INFO,
-    &unsupported_cpu_architecture::INFO,
-    &missing_task_size::INFO,
-    &invalid_task_size::INFO,
-    &agent_memory_headroom::INFO,
-    &size_outside_agent_table::INFO,
-    &missing_execution_role::INFO,
-    &platform_version_too_old::INFO,
+impl Outcome {
+    pub fn extend(&mut self, other: Outcome) {
+        self.findings.extend(other.findings);
+        self.not_checked.extend(other.not_checked);
+    }
+}
+
+/// How a check runs: on a Fargate task definition, on a Fargate service, or on an account
+/// region's inventory.
+pub enum Runner {
+    TaskDefinition(fn(&TaskDef<'_>, &Context<'_>) -> Vec<Finding>),
+    /// `Err` is the reason the check could not decide (reported as not checked).
+    Service(fn(&Service<'_>, &Context<'_>) -> Result<Vec<Finding>, String>),
+    Account(fn(&AccountContext<'_>) -> Outcome),
+}
+
+/// One check: its documentation and how it runs.
+pub struct Check {
+    pub info: &'static CheckInfo,
+    pub run: Runner,
+}
+
+impl Check {
+    /// True for the checks that need an AWS account (`--live`).
+    pub fn needs_account(&self) -> bool {
+        matches!(self.run, Runner::Account(_))
+    }
+}
+
+/// Every check, in the order findings are reported: the document checks, then the account
+/// checks.
+pub static REGISTRY: &[Check] = &[
+    document::unsupported_os::CHECK,
+    document::unsupported_cpu_architecture::CHECK,
+    document::missing_task_size::CHECK,
+    document::invalid_task_size::CHECK,
+    document::agent_memory_headroom::CHECK,
+    document::size_outside_agent_table::CHECK,
+    document::missing_execution_role::CHECK,
+    document::platform_version_too_old::CHECK,
+    account::execution_role_lacks_ecr_access::CHECK,
+    account::boundary_blocks_agent::CHECK,
+    account::scp_denies_telemetry::CHECK,
+    account::no_ecr_network_path::CHECK,
+    account::s3_egress_blocked::CHECK,
+    account::vpc_dns_disabled::CHECK,
+    account::runtime_monitoring_disabled::CHECK,
+    account::cluster_excluded::CHECK,
+    account::stale_deployment::CHECK,
 ];
 
-/// Every check, the file-mode ones then the live ones.
+/// Every check's documentation, in registry order.
 pub fn all() -> impl Iterator<Item = &'static CheckInfo> {
-    ALL.iter().chain(live::ALL.iter()).copied()
+    REGISTRY.iter().map(|c| c.info)
 }
 
 pub fn by_slug(slug: &str) -> Option<&'static CheckInfo> {
@@ -63,31 +99,46 @@ pub fn by_slug(slug: &str) -> Option<&'static CheckInfo> {
 /// Runs the task-definition checks on a Fargate task definition.
 pub fn task_def(td: &TaskDef<'_>, ctx: &Context<'_>) -> Outcome {
     let mut out = Outcome::default();
-    out.findings.extend(unsupported_os::check(td));
-    out.findings.extend(unsupported_cpu_architecture::check(td));
-    if !out.findings.is_empty() && unsupported_os::is_windows(td) {
-        // GuardDuty cannot run on this task at all: sizing it for the agent would mislead.
-        return out;
+    for check in REGISTRY {
+        if let Runner::TaskDefinition(run) = check.run {
+            if check.info.slug == document::missing_task_size::INFO.slug
+                && document::unsupported_os::is_windows(td)
+            {
+                // GuardDuty cannot run on this task at all: sizing it for the agent would mislead.
+                return out;
+            }
+            out.findings.extend(run(td, ctx));
+        }
     }
-    out.findings.extend(missing_task_size::check(td));
-    out.findings.extend(invalid_task_size::check(td));
-    out.findings.extend(agent_memory_headroom::check(td));
-    out.findings.extend(size_outside_agent_table::check(td));
-    out.findings.extend(missing_execution_role::check(td, ctx));
     out
 }
 
 /// Runs the service checks on a Fargate service.
 pub fn service(svc: &Service<'_>, ctx: &Context<'_>) -> Outcome {
     let mut out = Outcome::default();
-    match platform_version_too_old::check(svc, ctx) {
-        Ok(f) => out.findings.extend(f),
-        Err(reason) => out.not_checked.push(NotChecked {
-            check: &platform_version_too_old::INFO,
-            resource: String::new(),
-            subject: svc.label(),
-            reason,
-        }),
+    for check in REGISTRY {
+        if let Runner::Service(run) = check.run {
+            match run(svc, ctx) {
+                Ok(f) => out.findings.extend(f),
+                Err(reason) => out.not_checked.push(NotChecked {
+                    check: check.info,
+                    resource: String::new(),
+                    subject: svc.label(),
+                    reason,
+                }),
+            }
+        }
+    }
+    out
+}
+
+/// Runs every account check on a region's inventory.
+pub fn run_account(ctx: &AccountContext<'_>) -> Outcome {
+    let mut out = Outcome::default();
+    for check in REGISTRY {
+        if let Runner::Account(run) = check.run {
+            out.extend(run(ctx));
+        }
     }
     out
 }

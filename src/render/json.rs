@@ -1,49 +1,12 @@
 //! `--format json`: one object with findings, changes, skipped, not checked and errors.
 //! Serialised straight from borrowed views of the plan (no intermediate `Value` tree).
 
-use crate::finding::{Applicability, Finding, Severity};
+use crate::model::Applicability;
+use crate::model::finding::FindingOut;
 use crate::plan::Plan;
 use json_patch::PatchOperation;
 use serde::Serialize;
 use std::io::{self, Write};
-
-#[derive(Serialize)]
-pub struct FixOut<'a> {
-    applicability: Applicability,
-    title: &'a str,
-    reason: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-pub struct FindingOut<'a> {
-    check: &'static str,
-    severity: Severity,
-    resource: &'a str,
-    subject: &'a str,
-    line: Option<usize>,
-    pointer: &'a str,
-    message: &'a str,
-    fix: FixOut<'a>,
-}
-
-impl<'a> From<&'a Finding> for FindingOut<'a> {
-    fn from(f: &'a Finding) -> Self {
-        FindingOut {
-            check: f.check.slug,
-            severity: f.severity,
-            resource: &f.resource,
-            subject: &f.subject,
-            line: f.line,
-            pointer: f.pointer.as_str(),
-            message: &f.message,
-            fix: FixOut {
-                applicability: f.fix.applicability,
-                title: &f.fix.title,
-                reason: f.fix.reason.as_deref(),
-            },
-        }
-    }
-}
 
 #[derive(Serialize)]
 #[serde(untagged)]
@@ -96,31 +59,31 @@ struct Output<'a> {
     exit_code: i32,
 }
 
-/// A finding as JSON (also used in saved plans).
-pub fn finding(f: &Finding) -> serde_json::Value {
-    serde_json::to_value(FindingOut::from(f)).unwrap_or_default()
-}
-
 pub fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     let docs = &plan.docs;
     let output = Output {
         findings: plan.findings().map(FindingOut::from).collect(),
         changes: plan
             .changed()
-            .filter(|d| !matches!(d.origin, crate::source::Origin::Live { .. }))
+            .filter(|d| !matches!(d.origin, crate::model::Origin::Account { .. }))
             .map(|d| ChangeOut::Patch {
                 resource: &d.resource,
                 action: "patch",
                 patch: &d.patch,
             })
-            .chain(plan.live.operations.iter().map(|o| ChangeOut::Operation {
-                resource: &o.resource,
-                action: o.operation.name(),
-                title: &o.title,
-                applicability: o.applicability,
-                reason: o.reason.as_deref(),
-                operation: &o.operation,
-            }))
+            .chain(
+                plan.account
+                    .operations
+                    .iter()
+                    .map(|o| ChangeOut::Operation {
+                        resource: &o.resource,
+                        action: o.operation.name(),
+                        title: &o.title,
+                        applicability: o.applicability,
+                        reason: o.reason.as_deref(),
+                        operation: &o.operation,
+                    }),
+            )
             .collect(),
         skipped: docs
             .iter()

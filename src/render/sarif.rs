@@ -2,7 +2,7 @@
 //! (generated from the official schema) rather than by hand.
 
 use crate::check;
-use crate::finding::Severity;
+use crate::model::Severity;
 use crate::plan::Plan;
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, Region,

@@ -1,8 +1,8 @@
 //! Text output: findings grouped by resource, the unified diff of each changed document, and a
 //! one-line summary. Colour only when the caller allows it.
 
-use crate::finding::{Applicability, Severity};
-use crate::finding::{Finding, NotChecked};
+use crate::model::{Applicability, Severity};
+use crate::model::{Finding, NotChecked};
 use crate::operation::Operation;
 use crate::plan::{DocPlan, Plan, PlannedOperation, Skip};
 use crate::redact;
@@ -16,7 +16,7 @@ pub struct Style {
 }
 
 /// Which diffs the text output shows (`--diff`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DiffMode {
     /// Every diff up to 20 changed documents; past that, none (the summary says how to see them).
     #[default]
@@ -51,12 +51,12 @@ pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> 
     // Live findings about a document's resource (a service) are shown with it.
     let live_on = |r: &str| -> (Vec<&Finding>, Vec<&NotChecked>) {
         (
-            plan.live
+            plan.account
                 .findings
                 .iter()
                 .filter(|f| f.resource == r)
                 .collect(),
-            plan.live
+            plan.account
                 .not_checked
                 .iter()
                 .filter(|n| n.resource == r)
@@ -89,11 +89,11 @@ pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> 
     // The other live resources: roles, VPCs, clusters, the account.
     let mut resources: Vec<&str> = Vec::new();
     for r in plan
-        .live
+        .account
         .findings
         .iter()
         .map(|f| f.resource.as_str())
-        .chain(plan.live.not_checked.iter().map(|n| n.resource.as_str()))
+        .chain(plan.account.not_checked.iter().map(|n| n.resource.as_str()))
     {
         if !resources.contains(&r) && !plan.docs.iter().any(|d| d.resource == r) {
             resources.push(r);
@@ -125,7 +125,7 @@ pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> 
             "{changed} documents change; diffs are not shown above {DIFFS_UP_TO} (use `--diff all`, or `--format patch` or `--format json`)"
         )?;
     }
-    operations(&plan.live.operations, out, style)?;
+    operations(&plan.account.operations, out, style)?;
     writeln!(out)?;
     writeln!(out, "{}", summary(plan))
 }
@@ -375,15 +375,15 @@ pub fn summary(plan: &Plan) -> String {
         fixes(Applicability::Manual),
         plural(
             plan.changed()
-                .filter(|d| !matches!(d.origin, crate::source::Origin::Live { .. }))
+                .filter(|d| !matches!(d.origin, crate::model::Origin::Account { .. }))
                 .count(),
             "document",
             "documents"
         )
     ));
-    if !plan.live.operations.is_empty() {
+    if !plan.account.operations.is_empty() {
         parts.push(plural(
-            plan.live.operations.len(),
+            plan.account.operations.len(),
             "AWS operation",
             "AWS operations",
         ));

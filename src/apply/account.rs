@@ -1,0 +1,399 @@
+//! `apply --live`: carry out an account plan's operations in order, behind preconditions, with
+//! a journal record before and after each call and the inverse of each step.
+
+use super::journal::Journal;
+use super::preconditions::{current, subject_label};
+use crate::aws::{Aws, AwsError, EndpointSpec, ErrorKind};
+use crate::fingerprint::Subject;
+use crate::operation::Operation;
+use crate::plan::PlannedOperation;
+use crate::plan::document::register_input;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Stands for the security group a plan creates, until it exists.
+pub use crate::check::account::no_ecr_network_path::NEW_GROUP;
+
+/// The outcome of a run: how many operations were done, and the failure that stopped it.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub done: usize,
+    pub failed: Option<(String, String)>,
+    /// Operations not run because an earlier step failed.
+    pub skipped: Vec<String>,
+}
+
+/// Runs the operations in order. Stops at the first failure; everything after it is skipped
+/// with the reason.
+pub async fn execute<A: Aws>(
+    regions: &BTreeMap<String, A>,
+    ops: &[PlannedOperation],
+    journal: &mut Journal,
+) -> std::io::Result<Outcome> {
+    let mut out = Outcome::default();
+    let mut new_revisions: BTreeMap<String, String> = BTreeMap::new();
+    let mut new_groups: BTreeMap<String, String> = BTreeMap::new();
+    // Resources this run already changed: their fingerprint is expected to differ now.
+    let mut touched: Vec<Subject> = Vec::new();
+    // Task definitions as read (and found unchanged) right before their first change.
+    let mut documents: BTreeMap<String, Value> = BTreeMap::new();
+    for (i, op) in ops.iter().enumerate() {
+        if out.failed.is_some() {
+            out.skipped
+                .push(format!("{}: not run, an earlier step failed", op.title));
+            continue;
+        }
+        let seq = i + 1;
+        let Some(aws) = regions.get(&op.region) else {
+            out.failed = Some((
+                op.title.clone(),
+                format!("no client for region `{}`", op.region),
+            ));
+            continue;
+        };
+        // Re-read the resource right before changing it: nothing may have changed it since the
+        // plan (the check before the run narrows the window; this closes it).
+        if let Some(fp) = op
+            .fingerprint
+            .as_ref()
+            .filter(|fp| !touched.contains(&fp.of))
+        {
+            let now = current(aws, &fp.of).await;
+            if now.as_ref().ok().map(|c| &c.fingerprint) != Some(&fp.sha256) {
+                let why = match now {
+                    Ok(_) => format!("the plan is stale: {} changed", subject_label(&fp.of)),
+                    Err(e) => format!(
+                        "the plan is stale: {} cannot be read: {e}",
+                        subject_label(&fp.of)
+                    ),
+                };
+                journal.record(json!({"seq": seq, "phase": "precondition", "status": "failed", "region": op.region, "error": why}))?;
+                out.failed = Some((op.title.clone(), why));
+                continue;
+            }
+            if let (Subject::TaskDefinition { arn }, Ok(c)) = (&fp.of, now)
+                && let Some(document) = c.document
+            {
+                documents.insert(arn.clone(), document);
+            }
+        }
+        if let Some(fp) = &op.fingerprint {
+            touched.push(fp.of.clone());
+        }
+        let operation = resolve(&op.operation, &new_revisions, &new_groups);
+        journal.record(json!({"seq": seq, "phase": "before", "region": op.region, "resource": op.resource, "operation": operation}))?;
+        match perform(aws, &operation, &documents).await {
+            Ok((result, inverse)) => {
+                match (&operation, &result) {
+                    (Operation::RegisterTaskDefinition { family, .. }, Value::String(arn)) => {
+                        new_revisions.insert(family.clone(), arn.clone());
+                    }
+                    (Operation::CreateSecurityGroup { vpc_id, .. }, Value::String(id)) => {
+                        new_groups.insert(vpc_id.clone(), id.clone());
+                    }
+                    _ => {}
+                }
+                journal.record(json!({"seq": seq, "phase": "after", "status": "ok", "region": op.region, "result": result, "inverse": inverse}))?;
+                out.done += 1;
+            }
+            Err(e) => {
+                journal.record(json!({"seq": seq, "phase": "after", "status": "failed", "region": op.region, "error": e.to_string()}))?;
+                out.failed = Some((op.title.clone(), e.to_string()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces what only exists once earlier steps ran: the new revision's ARN, the new group's id.
+fn resolve(
+    op: &Operation,
+    revisions: &BTreeMap<String, String>,
+    groups: &BTreeMap<String, String>,
+) -> Operation {
+    let mut op = op.clone();
+    match &mut op {
+        Operation::UpdateService {
+            task_definition: Some(td),
+            ..
+        } => {
+            if let Some(arn) = revisions.get(td.as_str()) {
+                *td = arn.clone();
+            }
+        }
+        Operation::CreateVpcEndpoint {
+            vpc_id,
+            security_group_ids,
+            ..
+        } => {
+            for g in security_group_ids.iter_mut() {
+                if g == NEW_GROUP
+                    && let Some(id) = groups.get(vpc_id.as_str())
+                {
+                    *g = id.clone();
+                }
+            }
+        }
+        _ => {}
+    }
+    op
+}
+
+/// Performs one operation; returns its result and the operation that undoes it. `documents`
+/// holds the task definitions read by the preconditions, by ARN: a new revision is registered
+/// from that document with the planned patch.
+pub(crate) async fn perform<A: Aws>(
+    aws: &A,
+    op: &Operation,
+    documents: &BTreeMap<String, Value>,
+) -> Result<(Value, Option<Operation>), AwsError> {
+    Ok(match op {
+        Operation::CreateRole {
+            role_name,
+            assume_role_policy,
+            attach_policy_arns,
+        } => {
+            aws.create_role(role_name, assume_role_policy).await?;
+            for arn in attach_policy_arns {
+                aws.attach_role_policy(role_name, arn).await?;
+            }
+            (
+                Value::Null,
+                Some(Operation::DeleteRole {
+                    role_name: role_name.clone(),
+                    detach_policy_arns: attach_policy_arns.clone(),
+                }),
+            )
+        }
+        Operation::PutRolePolicy {
+            role_name,
+            policy_name,
+            policy_document,
+        } => {
+            let previous = aws.inline_policy(role_name, policy_name).await?;
+            aws.put_role_policy(role_name, policy_name, policy_document)
+                .await?;
+            let inverse = match previous {
+                Some(doc) => Operation::PutRolePolicy {
+                    role_name: role_name.clone(),
+                    policy_name: policy_name.clone(),
+                    policy_document: doc,
+                },
+                None => Operation::DeleteRolePolicy {
+                    role_name: role_name.clone(),
+                    policy_name: policy_name.clone(),
+                },
+            };
+            (Value::Null, Some(inverse))
+        }
+        Operation::AttachRolePolicy {
+            role_name,
+            policy_arn,
+        } => {
+            aws.attach_role_policy(role_name, policy_arn).await?;
+            (
+                Value::Null,
+                Some(Operation::DetachRolePolicy {
+                    role_name: role_name.clone(),
+                    policy_arn: policy_arn.clone(),
+                }),
+            )
+        }
+        Operation::CreateSecurityGroup {
+            vpc_id,
+            group_name,
+            description,
+            ingress_tcp_443_from,
+        } => {
+            let id = aws
+                .create_https_security_group(vpc_id, group_name, description, ingress_tcp_443_from)
+                .await?;
+            (
+                Value::String(id.clone()),
+                Some(Operation::DeleteSecurityGroup { group_id: id }),
+            )
+        }
+        Operation::CreateVpcEndpoint {
+            vpc_id,
+            service_name,
+            vpc_endpoint_type,
+            subnet_ids,
+            security_group_ids,
+            route_table_ids,
+            private_dns_enabled,
+        } => {
+            let spec = EndpointSpec {
+                vpc_id: vpc_id.clone(),
+                service_name: service_name.clone(),
+                interface: vpc_endpoint_type.eq_ignore_ascii_case("Interface"),
+                subnet_ids: subnet_ids.clone(),
+                security_group_ids: security_group_ids.clone(),
+                route_table_ids: route_table_ids.clone(),
+                private_dns: *private_dns_enabled,
+            };
+            let id = aws.create_vpc_endpoint(&spec).await?;
+            (
+                Value::String(id.clone()),
+                Some(Operation::DeleteVpcEndpoint {
+                    vpc_endpoint_id: id,
+                }),
+            )
+        }
+        Operation::ModifyVpcAttribute {
+            vpc_id,
+            attribute,
+            value,
+        } => {
+            let before = aws.describe_vpcs(std::slice::from_ref(vpc_id)).await?;
+            let previous = before.first().map(|v| {
+                if attribute == "enableDnsSupport" {
+                    v.dns_support
+                } else {
+                    v.dns_hostnames
+                }
+            });
+            aws.modify_vpc_attribute(vpc_id, attribute, *value).await?;
+            let inverse = previous
+                .filter(|p| p != value)
+                .map(|p| Operation::ModifyVpcAttribute {
+                    vpc_id: vpc_id.clone(),
+                    attribute: attribute.clone(),
+                    value: p,
+                });
+            (Value::Null, inverse)
+        }
+        Operation::AuthorizeSecurityGroupEgress {
+            group_id,
+            protocol,
+            port,
+            prefix_list_id,
+        } => {
+            aws.authorize_egress(group_id, protocol, *port, prefix_list_id)
+                .await?;
+            let inverse = Operation::RevokeSecurityGroupEgress {
+                group_id: group_id.clone(),
+                protocol: protocol.clone(),
+                port: *port,
+                prefix_list_id: prefix_list_id.clone(),
+            };
+            (Value::Null, Some(inverse))
+        }
+        Operation::RegisterTaskDefinition { from, patch, .. } => {
+            let read;
+            let document = match documents.get(from) {
+                Some(d) => d,
+                None => {
+                    read = aws.describe_task_definition(from).await?.document;
+                    &read
+                }
+            };
+            let input = register_input(document, patch).map_err(|message| AwsError {
+                api: "ecs:RegisterTaskDefinition",
+                kind: ErrorKind::Other,
+                message: format!("`{from}`: {message}"),
+            })?;
+            let arn = aws.register_task_definition(&input).await?;
+            (
+                Value::String(arn.clone()),
+                Some(Operation::DeregisterTaskDefinition {
+                    task_definition: arn,
+                }),
+            )
+        }
+        Operation::UpdateService {
+            cluster,
+            service,
+            task_definition,
+            platform_version,
+            force_new_deployment,
+        } => {
+            let before = aws
+                .describe_services(cluster, std::slice::from_ref(service))
+                .await?;
+            let Some(prev) = before.first() else {
+                return Err(AwsError {
+                    api: "ecs:DescribeServices",
+                    kind: ErrorKind::NotFound,
+                    message: format!("service `{service}` not found"),
+                });
+            };
+            let prev_pv = prev.json["platformVersion"].as_str().map(str::to_string);
+            aws.update_service(
+                cluster,
+                service,
+                task_definition.as_deref(),
+                platform_version.as_deref(),
+                *force_new_deployment,
+            )
+            .await?;
+            let inverse = (task_definition.is_some() || platform_version.is_some()).then(|| {
+                Operation::UpdateService {
+                    cluster: cluster.clone(),
+                    service: service.clone(),
+                    task_definition: task_definition
+                        .as_ref()
+                        .map(|_| prev.task_definition.clone()),
+                    platform_version: platform_version.as_ref().and(prev_pv),
+                    force_new_deployment: false,
+                }
+            });
+            (Value::Null, inverse)
+        }
+        Operation::DeleteRole {
+            role_name,
+            detach_policy_arns,
+        } => {
+            for arn in detach_policy_arns {
+                ignore_missing(aws.detach_role_policy(role_name, arn).await)?;
+            }
+            ignore_missing(aws.delete_role(role_name).await)?;
+            (Value::Null, None)
+        }
+        Operation::DeleteRolePolicy {
+            role_name,
+            policy_name,
+        } => {
+            ignore_missing(aws.delete_role_policy(role_name, policy_name).await)?;
+            (Value::Null, None)
+        }
+        Operation::DetachRolePolicy {
+            role_name,
+            policy_arn,
+        } => {
+            ignore_missing(aws.detach_role_policy(role_name, policy_arn).await)?;
+            (Value::Null, None)
+        }
+        Operation::DeleteSecurityGroup { group_id } => {
+            ignore_missing(aws.delete_security_group(group_id).await)?;
+            (Value::Null, None)
+        }
+        Operation::DeleteVpcEndpoint { vpc_endpoint_id } => {
+            ignore_missing(aws.delete_vpc_endpoint(vpc_endpoint_id).await)?;
+            (Value::Null, None)
+        }
+        Operation::RevokeSecurityGroupEgress {
+            group_id,
+            protocol,
+            port,
+            prefix_list_id,
+        } => {
+            ignore_missing(
+                aws.revoke_egress(group_id, protocol, *port, prefix_list_id)
+                    .await,
+            )?;
+            (Value::Null, None)
+        }
+        Operation::DeregisterTaskDefinition { task_definition } => {
+            aws.deregister_task_definition(task_definition).await?;
+            (Value::Null, None)
+        }
+    })
+}
+
+/// Undoing something already gone is done.
+fn ignore_missing(r: Result<(), AwsError>) -> Result<(), AwsError> {
+    match r {
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}

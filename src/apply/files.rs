@@ -1,0 +1,112 @@
+//! Applying a file plan: destinations, atomic writes, the fingerprints of a saved plan.
+
+use crate::input::files::io_reason;
+use crate::model::{InputError, Origin, sha256_hex};
+use crate::plan::DocPlan;
+use crate::plan::saved::SavedPlan;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Checks every fingerprint of a saved plan. Returns the inputs that changed since.
+pub fn stale_inputs(saved: &SavedPlan) -> Vec<String> {
+    saved
+        .inputs
+        .iter()
+        .filter(|i| {
+            std::fs::read(&i.absolute)
+                .map(|b| sha256_hex(&b))
+                .ok()
+                .as_deref()
+                != Some(i.sha256.as_str())
+        })
+        .map(|i| i.path.clone())
+        .collect()
+}
+
+/// Where `apply` writes.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    InPlace,
+    OutDir(PathBuf),
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed and
+/// synced, then renamed over the target. The target's permissions are kept when it exists.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".fargate-rtm-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = mode
+            .or_else(|| std::fs::metadata(path).ok().map(|m| m.permissions().mode()))
+            .unwrap_or(0o644);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The bytes to write for a changed document (byte order mark kept).
+pub fn output_bytes(doc: &DocPlan) -> Option<Vec<u8>> {
+    let change = doc.change.as_ref()?;
+    let mut out = Vec::with_capacity(change.new_text.len() + 3);
+    if doc.bom {
+        out.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    out.extend_from_slice(change.new_text.as_bytes());
+    Some(out)
+}
+
+/// Writes one changed file document to its destination. Returns the path written.
+pub fn write_file(doc: &DocPlan, dest: &Destination) -> Result<Option<PathBuf>, InputError> {
+    let Origin::File { path, relative } = &doc.origin else {
+        return Ok(None);
+    };
+    let Some(bytes) = output_bytes(doc) else {
+        return Ok(None);
+    };
+    let err = |msg: String, hint: Option<&str>| InputError::new(doc.resource.clone(), msg, hint);
+    let target = match dest {
+        Destination::InPlace => path.clone(),
+        Destination::OutDir(dir) => {
+            let target = dir.join(relative);
+            if let Ok(existing) = std::fs::read(&target)
+                && existing != bytes
+            {
+                return Err(err(
+                    format!(
+                        "refusing to overwrite `{}`, which already exists",
+                        target.display()
+                    ),
+                    Some("remove it or choose another `--out-dir`"),
+                ));
+            }
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    err(
+                        format!("cannot create `{}`: {}", parent.display(), io_reason(&e)),
+                        None,
+                    )
+                })?;
+            }
+            target
+        }
+    };
+    write_atomic(&target, &bytes, None).map_err(|e| {
+        err(
+            format!("cannot write `{}`: {}", target.display(), io_reason(&e)),
+            None,
+        )
+    })?;
+    Ok(Some(target))
+}

@@ -1,0 +1,392 @@
+//! Ec2 through the SDK.
+
+use super::*;
+
+fn egress_rule(protocol: &str, port: i32, prefix_list: &str) -> aws_sdk_ec2::types::IpPermission {
+    aws_sdk_ec2::types::IpPermission::builder()
+        .ip_protocol(protocol)
+        .from_port(port)
+        .to_port(port)
+        .prefix_list_ids(
+            aws_sdk_ec2::types::PrefixListId::builder()
+                .prefix_list_id(prefix_list)
+                .description("S3 for the GuardDuty agent image")
+                .build(),
+        )
+        .build()
+}
+
+fn filter(name: &str, values: &[String]) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.to_vec()))
+        .build()
+}
+
+impl Ec2 for SdkAws {
+    async fn describe_subnets(&self, ids: &[String]) -> AwsResult<Vec<Subnet>> {
+        let out = call!(
+            self,
+            "ec2:DescribeSubnets",
+            self.ec2
+                .describe_subnets()
+                .set_subnet_ids(Some(ids.to_vec()))
+                .send()
+        )?;
+        Ok(out
+            .subnets()
+            .iter()
+            .map(|s| Subnet {
+                id: s.subnet_id().unwrap_or_default().into(),
+                vpc_id: s.vpc_id().unwrap_or_default().into(),
+                availability_zone: s.availability_zone().unwrap_or_default().into(),
+            })
+            .collect())
+    }
+
+    async fn describe_route_tables(&self, vpc_ids: &[String]) -> AwsResult<Vec<RouteTable>> {
+        all_pages(|token| async move {
+            let page = call!(
+                self,
+                "ec2:DescribeRouteTables",
+                self.ec2
+                    .describe_route_tables()
+                    .filters(filter("vpc-id", vpc_ids))
+                    .set_next_token(token)
+                    .send()
+            )?;
+            let mut out = Vec::new();
+            for rt in page.route_tables() {
+                let assoc = rt.associations();
+                out.push(RouteTable {
+                    id: rt.route_table_id().unwrap_or_default().into(),
+                    vpc_id: rt.vpc_id().unwrap_or_default().into(),
+                    main: assoc.iter().any(|a| a.main() == Some(true)),
+                    subnet_ids: assoc
+                        .iter()
+                        .filter_map(|a| a.subnet_id())
+                        .map(str::to_string)
+                        .collect(),
+                    routes: rt
+                        .routes()
+                        .iter()
+                        .map(|r| Route {
+                            destination: r
+                                .destination_cidr_block()
+                                .or(r.destination_prefix_list_id())
+                                .or(r.destination_ipv6_cidr_block())
+                                .unwrap_or_default()
+                                .into(),
+                            target: r
+                                .gateway_id()
+                                .or(r.nat_gateway_id())
+                                .or(r.transit_gateway_id())
+                                .or(r.network_interface_id())
+                                .or(r.vpc_peering_connection_id())
+                                .or(r.instance_id())
+                                .unwrap_or_default()
+                                .into(),
+                            active: r.state().is_none_or(|s| s.as_str() != "blackhole"),
+                        })
+                        .collect(),
+                });
+            }
+            Ok((out, page.next_token().map(str::to_string)))
+        })
+        .await
+    }
+
+    async fn describe_vpc_endpoints(&self, vpc_ids: &[String]) -> AwsResult<Vec<VpcEndpoint>> {
+        all_pages(|token| async move {
+            let page = call!(
+                self,
+                "ec2:DescribeVpcEndpoints",
+                self.ec2
+                    .describe_vpc_endpoints()
+                    .filters(filter("vpc-id", vpc_ids))
+                    .set_next_token(token)
+                    .send()
+            )?;
+            let mut out = Vec::new();
+            for e in page.vpc_endpoints() {
+                // moto reports `available`, which this SDK version parses as Unknown: only
+                // states known to be unusable are excluded.
+                let state = e
+                    .state()
+                    .map(|s| s.as_str().to_ascii_lowercase())
+                    .unwrap_or_default();
+                out.push(VpcEndpoint {
+                    id: e.vpc_endpoint_id().unwrap_or_default().into(),
+                    vpc_id: e.vpc_id().unwrap_or_default().into(),
+                    service_name: e.service_name().unwrap_or_default().into(),
+                    kind: e
+                        .vpc_endpoint_type()
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
+                    private_dns: e.private_dns_enabled().unwrap_or(false),
+                    route_table_ids: e.route_table_ids().to_vec(),
+                    subnet_ids: e.subnet_ids().to_vec(),
+                    security_group_ids: e
+                        .groups()
+                        .iter()
+                        .filter_map(|g| g.group_id())
+                        .map(str::to_string)
+                        .collect(),
+                    usable: !matches!(
+                        state.as_str(),
+                        "deleted" | "deleting" | "failed" | "rejected" | "expired"
+                    ),
+                });
+            }
+            Ok((out, page.next_token().map(str::to_string)))
+        })
+        .await
+    }
+
+    async fn describe_vpcs(&self, ids: &[String]) -> AwsResult<Vec<Vpc>> {
+        let out = call!(
+            self,
+            "ec2:DescribeVpcs",
+            self.ec2
+                .describe_vpcs()
+                .set_vpc_ids(Some(ids.to_vec()))
+                .send()
+        )?;
+        let mut vpcs = Vec::new();
+        for v in out.vpcs() {
+            let id = v.vpc_id().unwrap_or_default().to_string();
+            let attr = |a: aws_sdk_ec2::types::VpcAttributeName| {
+                self.ec2
+                    .describe_vpc_attribute()
+                    .vpc_id(&id)
+                    .attribute(a)
+                    .send()
+            };
+            let support = call!(
+                self,
+                "ec2:DescribeVpcAttribute",
+                attr(aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport)
+            )?;
+            let hostnames = call!(
+                self,
+                "ec2:DescribeVpcAttribute",
+                attr(aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames)
+            )?;
+            vpcs.push(Vpc {
+                cidr: v.cidr_block().unwrap_or_default().into(),
+                dns_support: support
+                    .enable_dns_support()
+                    .and_then(|a| a.value())
+                    .unwrap_or(false),
+                dns_hostnames: hostnames
+                    .enable_dns_hostnames()
+                    .and_then(|a| a.value())
+                    .unwrap_or(false),
+                id,
+            });
+        }
+        Ok(vpcs)
+    }
+
+    async fn describe_security_groups(&self, ids: &[String]) -> AwsResult<Vec<SecurityGroup>> {
+        let out = call!(
+            self,
+            "ec2:DescribeSecurityGroups",
+            self.ec2
+                .describe_security_groups()
+                .set_group_ids(Some(ids.to_vec()))
+                .send()
+        )?;
+        Ok(out
+            .security_groups()
+            .iter()
+            .map(|g| SecurityGroup {
+                id: g.group_id().unwrap_or_default().into(),
+                vpc_id: g.vpc_id().unwrap_or_default().into(),
+                egress: g
+                    .ip_permissions_egress()
+                    .iter()
+                    .map(|p| SgRule {
+                        protocol: p.ip_protocol().unwrap_or("-1").into(),
+                        from_port: p.from_port().unwrap_or(-1),
+                        to_port: p.to_port().unwrap_or(-1),
+                        cidrs: p
+                            .ip_ranges()
+                            .iter()
+                            .filter_map(|r| r.cidr_ip())
+                            .map(str::to_string)
+                            .collect(),
+                        prefix_lists: p
+                            .prefix_list_ids()
+                            .iter()
+                            .filter_map(|r| r.prefix_list_id())
+                            .map(str::to_string)
+                            .collect(),
+                        groups: p
+                            .user_id_group_pairs()
+                            .iter()
+                            .filter_map(|r| r.group_id())
+                            .map(str::to_string)
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    async fn s3_prefix_list(&self) -> AwsResult<Option<String>> {
+        let name = format!("com.amazonaws.{}.s3", self.region);
+        let out = call!(
+            self,
+            "ec2:DescribeManagedPrefixLists",
+            self.ec2
+                .describe_managed_prefix_lists()
+                .filters(filter("prefix-list-name", &[name]))
+                .send()
+        )?;
+        Ok(out
+            .prefix_lists()
+            .first()
+            .and_then(|p| p.prefix_list_id())
+            .map(str::to_string))
+    }
+
+    async fn create_https_security_group(
+        &self,
+        vpc: &str,
+        name: &str,
+        description: &str,
+        cidr: &str,
+    ) -> AwsResult<String> {
+        let out = call!(
+            self,
+            "ec2:CreateSecurityGroup",
+            self.ec2
+                .create_security_group()
+                .vpc_id(vpc)
+                .group_name(name)
+                .description(description)
+                .send()
+        )?;
+        let id = out.group_id().unwrap_or_default().to_string();
+        let rule = aws_sdk_ec2::types::IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(443)
+            .to_port(443)
+            .ip_ranges(
+                aws_sdk_ec2::types::IpRange::builder()
+                    .cidr_ip(cidr)
+                    .description("HTTPS to ECR endpoints")
+                    .build(),
+            )
+            .build();
+        call!(
+            self,
+            "ec2:AuthorizeSecurityGroupIngress",
+            self.ec2
+                .authorize_security_group_ingress()
+                .group_id(&id)
+                .ip_permissions(rule)
+                .send()
+        )?;
+        Ok(id)
+    }
+
+    async fn delete_security_group(&self, id: &str) -> AwsResult<()> {
+        call!(
+            self,
+            "ec2:DeleteSecurityGroup",
+            self.ec2.delete_security_group().group_id(id).send()
+        )?;
+        Ok(())
+    }
+
+    async fn create_vpc_endpoint(&self, spec: &EndpointSpec) -> AwsResult<String> {
+        let kind = if spec.interface {
+            aws_sdk_ec2::types::VpcEndpointType::Interface
+        } else {
+            aws_sdk_ec2::types::VpcEndpointType::Gateway
+        };
+        let mut req = self
+            .ec2
+            .create_vpc_endpoint()
+            .vpc_id(&spec.vpc_id)
+            .service_name(&spec.service_name)
+            .vpc_endpoint_type(kind);
+        if spec.interface {
+            req = req
+                .set_subnet_ids(Some(spec.subnet_ids.clone()))
+                .set_security_group_ids(Some(spec.security_group_ids.clone()))
+                .private_dns_enabled(spec.private_dns);
+        } else {
+            req = req.set_route_table_ids(Some(spec.route_table_ids.clone()));
+        }
+        let out = call!(self, "ec2:CreateVpcEndpoint", req.send())?;
+        Ok(out
+            .vpc_endpoint()
+            .and_then(|e| e.vpc_endpoint_id())
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    async fn delete_vpc_endpoint(&self, id: &str) -> AwsResult<()> {
+        call!(
+            self,
+            "ec2:DeleteVpcEndpoints",
+            self.ec2.delete_vpc_endpoints().vpc_endpoint_ids(id).send()
+        )?;
+        Ok(())
+    }
+
+    async fn modify_vpc_attribute(&self, vpc: &str, attribute: &str, value: bool) -> AwsResult<()> {
+        let v = aws_sdk_ec2::types::AttributeBooleanValue::builder()
+            .value(value)
+            .build();
+        let req = self.ec2.modify_vpc_attribute().vpc_id(vpc);
+        let req = if attribute == "enableDnsSupport" {
+            req.enable_dns_support(v)
+        } else {
+            req.enable_dns_hostnames(v)
+        };
+        call!(self, "ec2:ModifyVpcAttribute", req.send())?;
+        Ok(())
+    }
+
+    async fn authorize_egress(
+        &self,
+        group: &str,
+        protocol: &str,
+        port: i32,
+        prefix_list: &str,
+    ) -> AwsResult<()> {
+        call!(
+            self,
+            "ec2:AuthorizeSecurityGroupEgress",
+            self.ec2
+                .authorize_security_group_egress()
+                .group_id(group)
+                .ip_permissions(egress_rule(protocol, port, prefix_list))
+                .send()
+        )?;
+        Ok(())
+    }
+
+    async fn revoke_egress(
+        &self,
+        group: &str,
+        protocol: &str,
+        port: i32,
+        prefix_list: &str,
+    ) -> AwsResult<()> {
+        call!(
+            self,
+            "ec2:RevokeSecurityGroupEgress",
+            self.ec2
+                .revoke_security_group_egress()
+                .group_id(group)
+                .ip_permissions(egress_rule(protocol, port, prefix_list))
+                .send()
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,76 @@
+//! Organizations through the SDK.
+
+use super::*;
+
+impl Organizations for SdkAws {
+    async fn organization(&self) -> AwsResult<Organization> {
+        let out = call!(
+            self,
+            "organizations:DescribeOrganization",
+            self.organizations.describe_organization().send()
+        )?;
+        let org = out.organization();
+        Ok(Organization {
+            id: org.and_then(|o| o.id()).unwrap_or_default().into(),
+            management_account: org
+                .and_then(|o| o.master_account_id())
+                .unwrap_or_default()
+                .into(),
+        })
+    }
+
+    async fn scp_path(&self, account: &str) -> AwsResult<Vec<ScpLevel>> {
+        let mut targets = vec![account.to_string()];
+        let mut current = account.to_string();
+        // Walk up: account -> OU ... -> root (bounded: OUs nest at most 5 deep).
+        for _ in 0..8 {
+            let parents = call!(
+                self,
+                "organizations:ListParents",
+                self.organizations.list_parents().child_id(&current).send()
+            )?;
+            let Some(parent) = parents.parents().first() else {
+                break;
+            };
+            let id = parent.id().unwrap_or_default().to_string();
+            targets.push(id.clone());
+            if parent.r#type().is_some_and(|t| t.as_str() == "ROOT") {
+                break;
+            }
+            current = id;
+        }
+        let mut levels = Vec::new();
+        for target in targets {
+            let target_ref = &target;
+            let policies = all_pages(|token| async move {
+                let req = self
+                    .organizations
+                    .list_policies_for_target()
+                    .target_id(target_ref)
+                    .filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+                    .set_next_token(token);
+                let page = call!(self, "organizations:ListPoliciesForTarget", req.send())?;
+                let mut policies = Vec::new();
+                for summary in page.policies() {
+                    let id = summary.id().unwrap_or_default();
+                    let p = call!(
+                        self,
+                        "organizations:DescribePolicy",
+                        self.organizations.describe_policy().policy_id(id).send()
+                    )?;
+                    let content = p.policy().and_then(|p| p.content()).unwrap_or_default();
+                    let name = summary.name().unwrap_or(id);
+                    let document = policy::parse_document(content).unwrap_or(Value::Null);
+                    policies.push(Policy {
+                        name: format!("SCP `{name}` ({id})"),
+                        document,
+                    });
+                }
+                Ok((policies, page.next_token().map(str::to_string)))
+            })
+            .await?;
+            levels.push(ScpLevel { target, policies });
+        }
+        Ok(levels)
+    }
+}

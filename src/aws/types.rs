@@ -1,0 +1,230 @@
+//! The values the `aws` traits speak in: our words for what AWS returns, with no SDK type.
+
+use crate::policy::Policy;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+
+/// An AWS call that failed, classified by what the caller does about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    pub api: &'static str,
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    AccessDenied,
+    NotFound,
+    Throttled,
+    /// The account is not in an organization (Organizations).
+    NotInOrganization,
+    Other,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            ErrorKind::AccessDenied => "access denied",
+            ErrorKind::NotFound => "not found",
+            ErrorKind::Throttled => "throttled (retries exhausted)",
+            ErrorKind::NotInOrganization => "not in an organization",
+            ErrorKind::Other => "failed",
+        };
+        if self.message.is_empty() {
+            write!(f, "`{}`: {what}", self.api)
+        } else {
+            write!(f, "`{}`: {what}: {}", self.api, self.message)
+        }
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+pub type AwsResult<T> = Result<T, AwsError>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+    pub partition: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cluster {
+    pub arn: String,
+    pub name: String,
+    pub tags: Vec<(String, String)>,
+}
+
+impl Cluster {
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AwsVpc {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub assign_public_ip: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub arn: String,
+    pub name: String,
+    pub cluster_arn: String,
+    pub task_definition: String,
+    pub desired_count: i32,
+    /// The service as `DescribeServices` returned it (every field): what the document checks
+    /// read and the fingerprint covers.
+    pub json: Value,
+    pub network: Option<AwsVpc>,
+    /// When the newest (primary) deployment started, seconds since the epoch.
+    pub primary_deployment_at: Option<i64>,
+}
+
+/// A task definition as `DescribeTaskDefinition` returned it: `{"taskDefinition": {...},
+/// "tags": [...]}`, every field kept, so it is planned like a file of that shape and registered
+/// from the patched document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskDefinition {
+    pub arn: String,
+    pub document: Value,
+}
+
+impl TaskDefinition {
+    /// The `taskDefinition` object of the document.
+    pub fn definition(&self) -> &Value {
+        &self.document["taskDefinition"]
+    }
+
+    /// A top-level string field of the task definition (`family`, `executionRoleArn`, ...).
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.definition().get(key).and_then(Value::as_str)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub arn: String,
+    /// Container images and names, to recognise the GuardDuty sidecar.
+    pub containers: Vec<(String, String)>,
+    pub started_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    pub arn: String,
+    pub name: String,
+    pub boundary_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RolePolicies {
+    pub attached: Vec<String>,
+    pub inline: Vec<Policy>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc_id: String,
+    pub availability_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    /// `0.0.0.0/0`, a CIDR, or a prefix list id.
+    pub destination: String,
+    /// `igw-…`, `nat-…`, `tgw-…`, `local`, `vpce-…`, …
+    pub target: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteTable {
+    pub id: String,
+    pub vpc_id: String,
+    pub main: bool,
+    pub subnet_ids: Vec<String>,
+    pub routes: Vec<Route>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcEndpoint {
+    pub id: String,
+    pub vpc_id: String,
+    pub service_name: String,
+    /// `Interface` or `Gateway`.
+    pub kind: String,
+    pub private_dns: bool,
+    pub route_table_ids: Vec<String>,
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    /// Deleted, failed or rejected endpoints do not count.
+    pub usable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vpc {
+    pub id: String,
+    pub cidr: String,
+    pub dns_support: bool,
+    pub dns_hostnames: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SgRule {
+    /// `-1` for all protocols, else `tcp`, `udp`, ...
+    pub protocol: String,
+    pub from_port: i32,
+    pub to_port: i32,
+    pub cidrs: Vec<String>,
+    pub prefix_lists: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub vpc_id: String,
+    pub egress: Vec<SgRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Detector {
+    pub id: String,
+    pub runtime_monitoring: bool,
+    pub ecs_fargate_agent_management: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: String,
+    pub management_account: String,
+}
+
+/// The SCPs attached at one level of an account's path (the account, an OU, the root).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScpLevel {
+    pub target: String,
+    pub policies: Vec<Policy>,
+}
+
+/// What `CreateVpcEndpoint` needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointSpec {
+    pub vpc_id: String,
+    pub service_name: String,
+    pub interface: bool,
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    pub route_table_ids: Vec<String>,
+    pub private_dns: bool,
+}

@@ -1,0 +1,93 @@
+//! The checks that need an AWS account (`--live`). Each reads the `Inventory` of one region.
+
+pub mod boundary_blocks_agent;
+pub mod cluster_excluded;
+pub mod execution_role_lacks_ecr_access;
+pub mod no_ecr_network_path;
+pub mod runtime_monitoring_disabled;
+pub mod s3_egress_blocked;
+pub mod scp_denies_telemetry;
+pub mod stale_deployment;
+pub mod vpc_dns_disabled;
+
+use crate::agent::AgentRepository;
+use crate::model::inventory::Inventory;
+use crate::model::{CheckInfo, NotChecked};
+
+/// How the ECR fix is written: a scoped inline policy (default) or the managed policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EcrPolicy {
+    #[default]
+    Scoped,
+    Managed,
+}
+
+pub struct AccountContext<'a> {
+    pub inventory: &'a Inventory,
+    pub repository: Option<AgentRepository>,
+    pub ecr_policy: EcrPolicy,
+}
+
+/// The four ECR actions the execution role needs to pull the agent image.
+pub const ECR_ACTIONS: [&str; 4] = [
+    "ecr:GetAuthorizationToken",
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:BatchGetImage",
+];
+
+pub const TELEMETRY_ACTION: &str = "guardduty:SendSecurityTelemetry";
+
+pub const MANAGED_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+
+/// The resource each ECR action is checked on: `GetAuthorizationToken` is not
+/// resource-scoped; the pull actions are on the region's agent repository.
+pub fn ecr_resource(action: &str, repository_arn: &str) -> String {
+    if action == "ecr:GetAuthorizationToken" {
+        "*".into()
+    } else {
+        repository_arn.into()
+    }
+}
+
+pub fn not_checked(
+    check: &'static CheckInfo,
+    resource: &str,
+    subject: String,
+    reason: impl Into<String>,
+) -> NotChecked {
+    NotChecked {
+        check,
+        resource: resource.to_string(),
+        subject,
+        reason: reason.into(),
+    }
+}
+
+/// A finding on a live resource (no document pointer).
+pub fn finding(
+    check: &'static CheckInfo,
+    resource: &str,
+    subject: String,
+    message: String,
+    fix: crate::model::Fix,
+) -> crate::model::Finding {
+    let mut f = crate::model::Finding::new(check, subject, Default::default(), message, fix);
+    f.resource = resource.to_string();
+    f
+}
+
+/// The Fargate task definitions (`family:revision`) that use each execution role, by role name.
+pub fn role_users(inv: &Inventory) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for td in inv.task_defs.values().flatten() {
+        if let Some(role) = td.field("executionRoleArn").filter(|s| !s.is_empty()) {
+            let short = td.arn.rsplit('/').next().unwrap_or(&td.arn).to_string();
+            out.entry(crate::model::arn::role_name(role))
+                .or_default()
+                .push(short);
+        }
+    }
+    out
+}

@@ -1,0 +1,3 @@
+//! Fixes shared by several checks.
+
+pub mod resize;

@@ -1,0 +1,312 @@
+//! `apply`: the plan shown, one confirmation, then files written (atomically) or the account
+//! changed (behind preconditions, with a journal). A saved plan is applied exactly as saved.
+
+use super::confirm::confirm;
+use super::plan::{account_plan, runtime};
+use super::{Mode, build_plan, expand_inputs, plan_options, plural};
+use crate::apply::account::execute;
+use crate::apply::files::{self as apply_files, Destination};
+use crate::apply::journal::{self, Journal};
+use crate::apply::preconditions::stale;
+use crate::aws::sdk::{self, SdkAws};
+use crate::cli::ApplyArgs;
+use crate::error::{Error, Kind, Result};
+use crate::model::{Applicability, InputError, Origin, Severity};
+use crate::plan::saved::SavedPlan;
+use crate::plan::{self as planner, Plan, PlannedOperation};
+use crate::printer::Printer;
+use crate::render::text::{self, Style};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, IsTerminal, Write};
+
+pub fn run(args: ApplyArgs, printer: &Printer) -> Result<i32> {
+    match Mode::of(&args.paths, &args.live)? {
+        Mode::Account(live) => {
+            // The same option checks as `plan` (`--platform-version`, `--execution-role-arn`).
+            let opts = plan_options(&args.fix)?;
+            let show = !printer.quiet && io::stderr().is_terminal();
+            let plan = account_plan(live, &opts, printer, show)?;
+            plan.errors.iter().for_each(|e| printer.input_error(e));
+            text::render(&plan, &mut printer.stderr(), stderr_style(printer))?;
+            let profile = live.profile.as_deref();
+            operations(
+                &plan.account.operations,
+                profile,
+                &args,
+                printer,
+                !plan.errors.is_empty(),
+            )
+        }
+        Mode::Files(paths) => match saved_plan(paths)? {
+            Some(SavedPlan {
+                account: Some(account),
+                ..
+            }) => {
+                text::operations(
+                    &account.operations,
+                    &mut printer.stderr(),
+                    stderr_style(printer),
+                )?;
+                let profile = args.live.profile.clone().or(account.profile);
+                operations(
+                    &account.operations,
+                    profile.as_deref(),
+                    &args,
+                    printer,
+                    false,
+                )
+            }
+            Some(saved) => {
+                let plan = saved_file_plan(saved, printer)?;
+                files(plan, true, &args, printer)
+            }
+            None => {
+                let opts = plan_options(&args.fix)?;
+                let (origins, errors) = expand_inputs(paths)?;
+                files(build_plan(origins, errors, &opts), false, &args, printer)
+            }
+        },
+    }
+}
+
+fn stderr_style(printer: &Printer) -> Style {
+    Style {
+        color: printer.stderr_color,
+        ..Default::default()
+    }
+}
+
+/// The saved plan `paths` names, if it is exactly one plan file.
+fn saved_plan(paths: &[String]) -> Result<Option<SavedPlan>> {
+    let [single] = paths else { return Ok(None) };
+    let Ok(bytes) = std::fs::read(single) else {
+        return Ok(None);
+    };
+    SavedPlan::parse(single, &bytes)
+        .transpose()
+        .map_err(Error::from)
+}
+
+/// A saved file plan, checked against its fingerprints, as the plan to carry out.
+fn saved_file_plan(saved: SavedPlan, printer: &Printer) -> Result<Plan> {
+    let stale = apply_files::stale_inputs(&saved);
+    if !stale.is_empty() {
+        let list = stale
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(Error::new(
+            Kind::StalePlan,
+            format!("the plan is stale: {list} changed since it was saved; nothing was written"),
+        )
+        .with_hint("run `fargate-rtm plan --out FILE` again and review it"));
+    }
+    let opts = saved.options.unwrap_or_default().to_plan_options();
+    let mut plan = Plan::default();
+    for input in saved.inputs {
+        let origin = Origin::File {
+            // Absolute: the plan may be applied from another working directory.
+            path: input.absolute.clone(),
+            relative: input.relative.clone(),
+        };
+        let read = std::fs::read(&input.absolute)
+            .map_err(|e| {
+                InputError::new(
+                    input.path.clone(),
+                    format!("cannot read: {}", crate::input::files::io_reason(&e)),
+                    None,
+                )
+            })
+            .and_then(|b| crate::model::parse(origin, &b));
+        let doc = read.and_then(|parsed| {
+            let mut d = planner::plan_document(&parsed, &opts)?;
+            planner::saved::use_saved_patch(&mut d, &parsed, input.patch)?;
+            Ok(d)
+        });
+        match doc {
+            Ok(d) => plan.docs.push(d),
+            Err(e) => plan.errors.push(e),
+        }
+    }
+    if !plan.errors.is_empty() {
+        plan.errors.iter().for_each(|e| printer.input_error(e));
+        return Err(Error::new(
+            Kind::Input,
+            "the plan cannot be applied; nothing was written",
+        ));
+    }
+    Ok(plan)
+}
+
+/// Writes the changed documents: to their files, under `--out-dir`, or standard input to
+/// standard output.
+fn files(plan: Plan, from_file: bool, args: &ApplyArgs, printer: &Printer) -> Result<i32> {
+    let has_files = plan
+        .docs
+        .iter()
+        .any(|d| matches!(d.origin, Origin::File { .. }));
+    let dest = match (&args.out_dir, args.in_place) {
+        (Some(dir), _) => Some(Destination::OutDir(dir.clone())),
+        (None, true) => Some(Destination::InPlace),
+        (None, false) => None,
+    };
+    let changes = plan.changed().count();
+    if has_files && dest.is_none() && changes > 0 {
+        return Err(Error::usage("`apply` on files needs `--in-place` or `--out-dir DIR`").with_hint(
+            "`--in-place` rewrites the inputs; `--out-dir DIR` writes patched copies; `-` reads stdin and writes stdout",
+        ));
+    }
+    // The plan goes to stderr: stdout may carry the patched document.
+    plan.errors.iter().for_each(|e| printer.input_error(e));
+    text::render(&plan, &mut printer.stderr(), stderr_style(printer))?;
+    if changes == 0 {
+        if let Some(text) = plan.docs.iter().find_map(|d| d.stdin_text.as_ref()) {
+            // Pass standard input through unchanged so pipelines keep working.
+            printer.stdout().write_all(text.as_bytes())?;
+        }
+        printer.status("nothing to apply");
+        return Ok(if plan.errors.is_empty() { 0 } else { 1 });
+    }
+    let prompt = format!("Apply the fixes to {changes} document{}?", plural(changes));
+    confirm(&prompt, args.auto_approve, "nothing was written")?;
+    let mut failed = plan.errors.len();
+    let mut written = 0;
+    for doc in &plan.docs {
+        match &doc.origin {
+            Origin::Stdin => match apply_files::output_bytes(doc) {
+                Some(bytes) => {
+                    printer.stdout().write_all(&bytes)?;
+                    written += 1;
+                }
+                None => printer
+                    .stdout()
+                    .write_all(doc.stdin_text.as_deref().unwrap_or_default().as_bytes())?,
+            },
+            Origin::File { .. } => {
+                let Some(dest) = &dest else { continue };
+                match apply_files::write_file(doc, dest) {
+                    Ok(Some(path)) => {
+                        written += 1;
+                        printer.status(&format!("wrote `{}`", path.display()));
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        failed += 1;
+                        printer.input_error(&e);
+                    }
+                }
+            }
+            // Account resources are changed by `apply --live`, never written as files.
+            Origin::Account { .. } => {}
+        }
+    }
+    let manual = plan
+        .findings()
+        .filter(|f| f.fix.applicability == Applicability::Manual && f.severity == Severity::Error)
+        .count();
+    let source = if from_file {
+        " from the saved plan"
+    } else {
+        ""
+    };
+    let mut msg = format!(
+        "applied{source}: {written} of {changes} document{} written",
+        plural(changes)
+    );
+    if manual > 0 {
+        msg.push_str(&format!(
+            "; {manual} finding{} need a manual fix",
+            plural(manual)
+        ));
+    }
+    printer.status(&msg);
+    Ok(if failed == 0 { 0 } else { 1 })
+}
+
+/// One SDK client set per region the operations touch.
+pub(super) async fn clients(
+    profile: Option<&str>,
+    regions: impl Iterator<Item = String>,
+) -> BTreeMap<String, SdkAws> {
+    let config = sdk::load_config(profile, None).await;
+    regions
+        .map(|r| (r.clone(), SdkAws::new(&config, &r)))
+        .collect()
+}
+
+/// Confirms once, checks every precondition, then carries out the operations with a journal.
+fn operations(
+    ops: &[PlannedOperation],
+    profile: Option<&str>,
+    args: &ApplyArgs,
+    printer: &Printer,
+    had_errors: bool,
+) -> Result<i32> {
+    if ops.is_empty() {
+        printer.status("nothing to apply");
+        return Ok(if had_errors { 1 } else { 0 });
+    }
+    let n = ops.len();
+    confirm(
+        &format!("Carry out {n} AWS operation{}?", plural(n)),
+        args.auto_approve,
+        "nothing was changed",
+    )?;
+    runtime()?.block_on(async {
+        let regions = clients(
+            profile,
+            ops.iter()
+                .map(|o| o.region.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter(),
+        )
+        .await;
+        let stale = stale(&regions, ops).await;
+        if !stale.is_empty() {
+            return Err(Error::new(
+                Kind::StalePlan,
+                format!(
+                    "the plan is stale: {}; nothing was changed",
+                    stale.join("; ")
+                ),
+            )
+            .with_hint("run `fargate-rtm plan --live` again and review it"));
+        }
+        let path = args
+            .journal
+            .clone()
+            .unwrap_or_else(journal::default_journal_path);
+        let mut journal = Journal::open(&path).map_err(|e| {
+            Error::io("open the journal", &path, e)
+                .with_hint("choose another path with `--journal`; nothing was changed")
+        })?;
+        let outcome = execute(&regions, ops, &mut journal)
+            .await
+            .map_err(|e| Error::io("write the journal", &path, e))?;
+        for s in &outcome.skipped {
+            printer.status(&format!("skipped: {s}"));
+        }
+        match &outcome.failed {
+            None => {
+                printer.status(&format!(
+                    "applied: {} of {n} operations; journal `{}`",
+                    outcome.done,
+                    path.display()
+                ));
+                Ok(if had_errors { 1 } else { 0 })
+            }
+            Some((what, err)) => Err(Error::new(
+                Kind::Aws,
+                format!(
+                    "{what}: {err}; stopped after {} of {n} operations",
+                    outcome.done
+                ),
+            )
+            .with_hint(format!(
+                "undo what was done with `fargate-rtm rollback {}`",
+                path.display()
+            ))),
+        }
+    })
+}

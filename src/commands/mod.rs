@@ -1,0 +1,121 @@
+//! The commands: where the pure plan meets files, AWS, the terminal and exit codes. Each
+//! command decides file mode or account mode once, in a `match` on `Mode`.
+
+pub mod apply;
+pub mod confirm;
+pub mod explain;
+pub mod plan;
+pub mod rollback;
+
+use crate::check::{self, document::platform_version_too_old};
+use crate::cli::{Cli, Command, FixArgs, LiveArgs};
+use crate::error::{Error, Result};
+use crate::input::files;
+use crate::model::{self, InputError, Origin};
+use crate::plan::{self as planner, Plan, PlanOptions};
+use crate::printer::Printer;
+
+/// Runs the command; returns the process exit code.
+pub fn run(cli: Cli, printer: &Printer) -> i32 {
+    let result = match cli.command {
+        Command::Plan(args) => plan::run(args, printer),
+        Command::Apply(args) => apply::run(args, printer),
+        Command::Explain(args) => explain::run(args, printer),
+        Command::Rollback(args) => rollback::run(args, printer),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if e.is_broken_pipe() => 0,
+        Err(e) => {
+            printer.report(&e);
+            1
+        }
+    }
+}
+
+/// Where a command reads (and apply changes): files, or an AWS account.
+pub enum Mode<'a> {
+    Files(&'a [String]),
+    Account(&'a LiveArgs),
+}
+
+impl<'a> Mode<'a> {
+    pub fn of(paths: &'a [String], live: &'a LiveArgs) -> Result<Self> {
+        match (live.live, paths.is_empty()) {
+            (true, true) => Ok(Mode::Account(live)),
+            (true, false) => Err(Error::usage("give either files or `--live`, not both")),
+            (false, _) => Ok(Mode::Files(paths)),
+        }
+    }
+}
+
+/// The plan options from the command line, validated.
+pub fn plan_options(fix: &FixArgs) -> Result<PlanOptions> {
+    if let Some(v) = &fix.platform_version
+        && platform_version_too_old::is_supported(v) != Some(true)
+    {
+        return Err(Error::usage(format!(
+            "`--platform-version {v}` is not `LATEST` or `1.4.0` and later"
+        )));
+    }
+    if let Some(arn) = &fix.execution_role_arn {
+        let ok = arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/");
+        if !ok {
+            return Err(Error::usage(format!(
+                "`--execution-role-arn {arn}` is not an IAM role ARN (`arn:aws:iam::ACCOUNT:role/NAME`)"
+            )));
+        }
+    }
+    Ok(PlanOptions {
+        checks: check::Options {
+            execution_role_arn: fix.execution_role_arn.clone(),
+            platform_version: fix.platform_version.clone(),
+            account: None,
+        },
+        registerable: fix.registerable,
+        materialize: true,
+        fingerprint: false,
+    })
+}
+
+/// The command-line paths expanded into inputs (and the paths that could not be used).
+pub fn expand_inputs(paths: &[String]) -> Result<(Vec<Origin>, Vec<InputError>)> {
+    if paths.is_empty() {
+        return Err(Error::usage("no input").with_hint(
+            "give task or service definition files, directories, or `-` for standard input",
+        ));
+    }
+    if paths.iter().filter(|p| *p == "-").count() > 1 {
+        return Err(Error::usage("`-` (standard input) can be given once"));
+    }
+    Ok(files::expand(paths))
+}
+
+/// Reads, parses and plans every input; a failure on one input never stops the others.
+pub fn build_plan(origins: Vec<Origin>, mut errors: Vec<InputError>, opts: &PlanOptions) -> Plan {
+    let mut docs = Vec::with_capacity(origins.len());
+    for origin in origins {
+        let planned = files::read(&origin)
+            .and_then(|bytes| model::parse(origin, &bytes))
+            .and_then(|doc| planner::plan_document(&doc, opts));
+        match planned {
+            Ok(d) => docs.push(d),
+            Err(e) => errors.push(e),
+        }
+    }
+    Plan {
+        docs,
+        errors,
+        ..Default::default()
+    }
+}
+
+/// Writes a saved plan (mode 0600, atomically).
+fn save(saved: &planner::saved::SavedPlan, out: &std::path::Path) -> Result<()> {
+    crate::apply::files::write_atomic(out, &saved.to_bytes(), Some(0o600))
+        .map_err(|e| Error::io("write", out, e))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,89 @@
+//! `rollback JOURNAL`: undo an account apply's completed steps, newest first, after one
+//! confirmation; journaled in the same file, so a second rollback does nothing.
+
+use super::apply::clients;
+use super::confirm::confirm;
+use super::plan::runtime;
+use super::plural;
+use crate::apply::journal::{Journal, pending_undo};
+use crate::apply::rollback::rollback;
+use crate::cli::RollbackArgs;
+use crate::error::{Error, Kind, Result};
+use crate::model::Applicability;
+use crate::plan::PlannedOperation;
+use crate::printer::Printer;
+use crate::render::text::{self, Style};
+use std::collections::BTreeSet;
+
+pub fn run(args: RollbackArgs, printer: &Printer) -> Result<i32> {
+    let journal_text =
+        std::fs::read_to_string(&args.journal).map_err(|e| Error::io("read", &args.journal, e))?;
+    let steps = pending_undo(&journal_text).map_err(|e| {
+        Error::new(
+            Kind::Input,
+            format!(
+                "`{}`: not a fargate-rtm journal: {e}",
+                args.journal.display()
+            ),
+        )
+    })?;
+    if steps.is_empty() {
+        printer.status("nothing to roll back");
+        return Ok(0);
+    }
+    let ops: Vec<PlannedOperation> = steps
+        .iter()
+        .map(|s| PlannedOperation {
+            resource: String::new(),
+            title: format!("undo step {}", s.seq),
+            applicability: Applicability::Unsafe,
+            reason: None,
+            operation: s.inverse.clone(),
+            region: s.region.clone(),
+            fingerprint: None,
+        })
+        .collect();
+    text::operations(
+        &ops,
+        &mut printer.stderr(),
+        Style {
+            color: printer.stderr_color,
+            ..Default::default()
+        },
+    )?;
+    let n = steps.len();
+    confirm(
+        &format!("Roll back {n} step{}?", plural(n)),
+        args.auto_approve,
+        "nothing was changed",
+    )?;
+    runtime()?.block_on(async {
+        let regions = clients(
+            args.profile.as_deref(),
+            steps
+                .iter()
+                .map(|s| s.region.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter(),
+        )
+        .await;
+        let io = |e| Error::io("write the journal", &args.journal, e);
+        let mut journal = Journal::open(&args.journal).map_err(io)?;
+        let outcome = rollback(&regions, &steps, args.deregister, &mut journal)
+            .await
+            .map_err(io)?;
+        for s in &outcome.skipped {
+            printer.status(&format!("skipped: {s}"));
+        }
+        match &outcome.failed {
+            None => {
+                printer.status(&format!("rolled back {} of {n} steps", outcome.done));
+                Ok(0)
+            }
+            Some((what, err)) => Err(Error::new(Kind::Aws, format!("{what}: {err}; stopped"))
+                .with_hint(
+                    "fix the cause and run `fargate-rtm rollback` again: finished steps are not repeated",
+                )),
+        }
+    })
+}

@@ -1,0 +1,392 @@
+//! A document: one input (a file, standard input, or a resource read from an account) with
+//! its text, its parsed JSON and its detected shape, and the resources in it.
+
+use super::service::Service;
+use super::task_definition::TaskDef;
+use crate::sizing;
+use crate::text_patch;
+use json_patch::jsonptr::PointerBuf;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A file; `relative` is its path below the argument that named it (for `--out-dir`).
+    File {
+        path: PathBuf,
+        relative: PathBuf,
+    },
+    Stdin,
+    /// A resource read from an AWS account (`--live`), by ARN.
+    Account {
+        arn: String,
+    },
+}
+
+impl Origin {
+    pub fn display(&self) -> String {
+        match self {
+            Origin::File { path, .. } => path.display().to_string(),
+            Origin::Stdin => "-".to_string(),
+            Origin::Account { arn } => arn.clone(),
+        }
+    }
+}
+
+/// An input that could not be used: the message names the file and where in it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{resource}`: {message}")]
+pub struct InputError {
+    pub resource: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl InputError {
+    pub fn new(
+        resource: impl Into<String>,
+        message: impl Into<String>,
+        hint: Option<&str>,
+    ) -> Self {
+        InputError {
+            resource: resource.into(),
+            message: message.into(),
+            hint: hint.map(str::to_string),
+        }
+    }
+}
+
+/// A parsed input.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub origin: Origin,
+    /// The text without a UTF-8 byte order mark.
+    pub text: String,
+    /// Whether the file started with a byte order mark (kept on write).
+    pub bom: bool,
+    pub value: Value,
+    pub shape: Shape,
+}
+
+impl Document {
+    /// SHA-256 of the input bytes exactly as read (byte order mark included).
+    pub fn sha256(&self) -> String {
+        let mut h = Sha256::new();
+        if self.bom {
+            h.update(b"\xEF\xBB\xBF");
+        }
+        h.update(self.text.as_bytes());
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses bytes into a document, or says exactly why not.
+pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
+    let name = origin.display();
+    let (bom, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => (true, rest),
+        None => (false, bytes),
+    };
+    let text = match std::str::from_utf8(body) {
+        Ok(t) => t.to_string(),
+        Err(e) => {
+            let (line, col) = text_patch::line_col(
+                &String::from_utf8_lossy(&body[..e.valid_up_to()]),
+                e.valid_up_to(),
+            );
+            return Err(InputError::new(
+                name,
+                format!("not UTF-8 text (line {line}, column {col})"),
+                Some("save the file as UTF-8"),
+            ));
+        }
+    };
+    if text.trim().is_empty() {
+        return Err(InputError::new(
+            name,
+            "empty file",
+            Some("expected a task or service definition in JSON"),
+        ));
+    }
+    let value: Value = serde_json::from_str(&text).map_err(|e| json_error(&name, &text, &e))?;
+    let shape = detect(&value).map_err(|e| {
+        let at = e
+            .pointer
+            .as_ref()
+            .and_then(|p| text_patch::line_of(&text, p))
+            .map(|l| format!(" (line {l})"))
+            .unwrap_or_default();
+        InputError {
+            resource: name.clone(),
+            message: format!("{}{at}", e.message),
+            hint: e.hint,
+        }
+    })?;
+    Ok(Document {
+        origin,
+        text,
+        bom,
+        value,
+        shape,
+    })
+}
+
+fn json_error(name: &str, text: &str, e: &serde_json::Error) -> InputError {
+    let msg = e.to_string();
+    // serde_json appends " at line L column C"; keep the reason and say where once.
+    let reason = msg
+        .rsplit_once(" at line ")
+        .map_or(msg.as_str(), |(r, _)| r);
+    let hint = if text
+        .lines()
+        .next()
+        .is_some_and(|l| l.trim_start().starts_with('$') || l.contains("aws ecs"))
+    {
+        Some("the first line looks like a shell prompt; keep only the JSON")
+    } else if text.contains("{{") || text.contains("<") || text.contains("${") {
+        Some("template placeholders must be rendered (or quoted) before the file is valid JSON")
+    } else if e.classify() == serde_json::error::Category::Eof {
+        Some("the file ends early; is it complete?")
+    } else {
+        None
+    };
+    InputError::new(
+        name,
+        format!(
+            "invalid JSON at line {}, column {}: {reason}",
+            e.line(),
+            e.column()
+        ),
+        hint,
+    )
+}
+
+/// What a document is, detected from its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `RegisterTaskDefinition` input (also a flattened `describe-task-definition --query taskDefinition`).
+    TaskDefinition,
+    /// `DescribeTaskDefinition` output: `{"taskDefinition": {...}, "tags": [...]}`.
+    DescribeTaskDefinition,
+    /// `CreateService` / `UpdateService` input.
+    Service,
+    /// `DescribeServices` output: `{"services": [...]}`.
+    DescribeServices,
+}
+
+impl Shape {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Shape::TaskDefinition => "task definition",
+            Shape::DescribeTaskDefinition => "`describe-task-definition` output",
+            Shape::Service => "service definition",
+            Shape::DescribeServices => "`describe-services` output",
+        }
+    }
+}
+
+/// Keys of `CreateService`/`UpdateService` input that a task definition never has.
+const SERVICE_KEYS: &[&str] = &[
+    "serviceName",
+    "service",
+    "desiredCount",
+    "launchType",
+    "capacityProviderStrategy",
+    "platformVersion",
+    "schedulingStrategy",
+    "deploymentConfiguration",
+    "deploymentController",
+    "loadBalancers",
+    "serviceRegistries",
+    "networkConfiguration",
+    "healthCheckGracePeriodSeconds",
+    "enableExecuteCommand",
+    "serviceConnectConfiguration",
+    "forceNewDeployment",
+    "availabilityZoneRebalancing",
+];
+
+/// Fields of `DescribeTaskDefinition` output that `RegisterTaskDefinition` rejects.
+pub const READ_ONLY_TASK_FIELDS: &[&str] = &[
+    "taskDefinitionArn",
+    "revision",
+    "status",
+    "requiresAttributes",
+    "compatibilities",
+    "registeredAt",
+    "registeredBy",
+    "deregisteredAt",
+];
+
+/// A document that is not one of the four shapes: the message says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShapeError {
+    /// Where in the document (JSON pointer), when the problem is a field.
+    pub pointer: Option<PointerBuf>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl ShapeError {
+    pub(crate) fn at(pointer: PointerBuf, message: String) -> Self {
+        ShapeError {
+            pointer: Some(pointer),
+            message,
+            hint: None,
+        }
+    }
+}
+
+const EXPECTED: &str = "expected an ECS task definition (`containerDefinitions`), `describe-task-definition` output (`taskDefinition`), a service definition or `describe-services` output (`services`)";
+
+pub fn detect(value: &Value) -> Result<Shape, ShapeError> {
+    let Value::Object(obj) = value else {
+        return Err(ShapeError {
+            pointer: None,
+            message: format!(
+                "the document is {}, {EXPECTED}",
+                sizing::json_type_name(value)
+            ),
+            hint: Some("give one task or service definition per file".into()),
+        });
+    };
+    if let Some(td) = obj.get("taskDefinition")
+        && td.is_object()
+    {
+        return Ok(Shape::DescribeTaskDefinition);
+    }
+    if obj.contains_key("containerDefinitions") {
+        return Ok(Shape::TaskDefinition);
+    }
+    if let Some(services) = obj.get("services")
+        && services.is_array()
+    {
+        return Ok(Shape::DescribeServices);
+    }
+    if SERVICE_KEYS.iter().any(|k| obj.contains_key(*k))
+        || obj.get("taskDefinition").is_some_and(Value::is_string)
+    {
+        return Ok(Shape::Service);
+    }
+    let hint = if obj.contains_key("Resources") || obj.contains_key("AWSTemplateFormatVersion") {
+        "this looks like a CloudFormation template; give the task definition JSON (`aws ecs describe-task-definition`) instead"
+    } else {
+        "fargate-rtm reads the JSON that `aws ecs register-task-definition --cli-input-json` or `create-service --cli-input-json` takes"
+    };
+    Err(ShapeError {
+        pointer: None,
+        message: format!("unknown document shape: {EXPECTED}"),
+        hint: Some(hint.into()),
+    })
+}
+
+/// The resources in a document, each read into its typed view.
+#[allow(clippy::large_enum_variant)] // short-lived, one per resource
+pub enum Resource<'a> {
+    TaskDef(TaskDef<'a>),
+    Service(Service<'a>),
+}
+
+pub fn resources(shape: Shape, value: &Value) -> Vec<Result<Resource<'_>, ShapeError>> {
+    match shape {
+        Shape::TaskDefinition => {
+            vec![TaskDef::read(PointerBuf::new(), value).map(Resource::TaskDef)]
+        }
+        Shape::DescribeTaskDefinition => {
+            let base = PointerBuf::from_tokens(["taskDefinition"]);
+            vec![TaskDef::read(base, &value["taskDefinition"]).map(Resource::TaskDef)]
+        }
+        Shape::Service => vec![Service::read(PointerBuf::new(), value).map(Resource::Service)],
+        Shape::DescribeServices => value["services"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        Service::read(
+                            PointerBuf::from_tokens(["services".to_string(), i.to_string()]),
+                            s,
+                        )
+                        .map(Resource::Service)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn detects_shapes() {
+        assert_eq!(
+            detect(&json!({"containerDefinitions": []})),
+            Ok(Shape::TaskDefinition)
+        );
+        assert_eq!(
+            detect(&json!({"taskDefinition": {"containerDefinitions": []}, "tags": []})),
+            Ok(Shape::DescribeTaskDefinition)
+        );
+        assert_eq!(
+            detect(&json!({"services": []})),
+            Ok(Shape::DescribeServices)
+        );
+        assert_eq!(
+            detect(&json!({"schedulingStrategy": "DAEMON"})),
+            Ok(Shape::Service)
+        );
+        assert_eq!(
+            detect(&json!({"taskDefinition": "web:3", "cluster": "c"})),
+            Ok(Shape::Service)
+        );
+        assert!(
+            detect(&json!([1]))
+                .unwrap_err()
+                .message
+                .contains("an array")
+        );
+        assert!(
+            detect(&json!({"Resources": {}}))
+                .unwrap_err()
+                .hint
+                .unwrap()
+                .contains("CloudFormation")
+        );
+    }
+
+    fn err(bytes: &[u8]) -> InputError {
+        parse(Origin::Stdin, bytes).unwrap_err()
+    }
+
+    #[test]
+    fn bad_inputs_get_located_errors() {
+        assert_eq!(err(b"").message, "empty file");
+        assert!(
+            err(b"{\n  \"a\": 1,\n}")
+                .message
+                .starts_with("invalid JSON at line 3, column 1")
+        );
+        assert!(err(b"[1, 2]").message.contains("the document is an array"));
+        assert!(err(b"{\"memory\": 1e309}").message.contains("invalid JSON"));
+        assert!(err(b"\xff\xfe").message.contains("not UTF-8"));
+        let deep = "[".repeat(10_000);
+        assert!(err(deep.as_bytes()).message.contains("recursion limit"));
+    }
+
+    #[test]
+    fn byte_order_mark_is_kept_aside() {
+        let d = parse(Origin::Stdin, b"\xEF\xBB\xBF{\"containerDefinitions\": []}").unwrap();
+        assert!(d.bom);
+        assert_eq!(d.shape, Shape::TaskDefinition);
+    }
+}

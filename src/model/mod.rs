@@ -1,0 +1,17 @@
+//! The inputs as values: documents and their typed views (task definitions, services), ARNs,
+//! findings and fixes, and an account region's inventory. Pure: no file system, no AWS calls.
+
+pub mod arn;
+pub mod document;
+pub mod finding;
+pub mod inventory;
+pub mod service;
+pub mod task_definition;
+
+pub use document::{
+    Document, InputError, Origin, READ_ONLY_TASK_FIELDS, Resource, Shape, ShapeError, detect,
+    parse, resources, sha256_hex,
+};
+pub use finding::{Applicability, CheckInfo, Finding, Fix, NotChecked, Severity};
+pub use service::Service;
+pub use task_definition::{Container, ContainerValueError, SizeField, TaskDef};

@@ -1,0 +1,258 @@
+//! The account planner: an `Inventory` becomes a `Plan`. Task definitions and services are
+//! planned as documents, exactly as AWS returned them, with the same `plan::document` as a file
+//! (the same checks, patches and diffs); the account checks add findings on roles, networks,
+//! clusters and the account; every fix becomes AWS operations.
+
+use crate::agent;
+use crate::check::{self, AccountContext, EcrPolicy};
+use crate::fingerprint::{self, Fingerprint, Subject};
+use crate::model::inventory::{Inventory, RoleView};
+use crate::model::{Applicability, Document, Finding, InputError, Origin, Shape};
+use crate::operation::Operation;
+use crate::plan::{self, DocPlan, Plan, PlanOptions, PlannedOperation};
+use json_patch::PatchOperation;
+use serde_json::Value;
+
+/// A document read from the account, shown as pretty JSON (what the diff is made of).
+fn document(arn: &str, value: &Value, shape: Shape) -> Document {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    Document {
+        origin: Origin::Account {
+            arn: arn.to_string(),
+        },
+        text,
+        bom: false,
+        value: value.clone(),
+        shape,
+    }
+}
+
+/// The strictest applicability among findings (unsafe beats safe).
+fn strictest(findings: &[Finding]) -> (Applicability, Option<String>) {
+    let unsafe_reason = findings
+        .iter()
+        .find(|f| f.fix.applicability == Applicability::Unsafe)
+        .map(|f| f.fix.reason.clone());
+    match unsafe_reason {
+        Some(r) => (Applicability::Unsafe, r),
+        None => (Applicability::Safe, None),
+    }
+}
+
+/// The value a patch sets at `/platformVersion`, if any.
+fn platform_from(patch: &[PatchOperation]) -> Option<String> {
+    patch.iter().find_map(|op| match op {
+        PatchOperation::Replace(r) if r.path.as_str() == "/platformVersion" => {
+            r.value.as_str().map(str::to_string)
+        }
+        _ => None,
+    })
+}
+
+/// What an operation touches, and how it looked when scanned.
+fn fingerprint_of(inv: &Inventory, op: &Operation) -> Option<Fingerprint> {
+    let net = inv.network.as_ref().ok();
+    let (of, sha256) = match op {
+        Operation::CreateRole { role_name, .. }
+        | Operation::PutRolePolicy { role_name, .. }
+        | Operation::AttachRolePolicy { role_name, .. } => {
+            let sha = match inv.roles.get(role_name) {
+                Some(RoleView::Found { fingerprint, .. }) => fingerprint.clone(),
+                Some(RoleView::Missing) => fingerprint::role(None),
+                _ => return None,
+            };
+            (
+                Subject::Role {
+                    name: role_name.clone(),
+                },
+                sha,
+            )
+        }
+        Operation::CreateSecurityGroup { vpc_id, .. }
+        | Operation::CreateVpcEndpoint { vpc_id, .. }
+        | Operation::ModifyVpcAttribute { vpc_id, .. } => {
+            let net = net?;
+            (
+                Subject::Vpc { id: vpc_id.clone() },
+                fingerprint::vpc(vpc_id, &net.route_tables, &net.endpoints),
+            )
+        }
+        Operation::AuthorizeSecurityGroupEgress { group_id, .. } => {
+            let g = net?.security_groups.iter().find(|g| &g.id == group_id);
+            (
+                Subject::SecurityGroup {
+                    id: group_id.clone(),
+                },
+                fingerprint::security_group(g),
+            )
+        }
+        Operation::RegisterTaskDefinition { from, .. } => {
+            let td = inv.task_defs.get(from)?.as_ref().ok()?;
+            (
+                Subject::TaskDefinition { arn: from.clone() },
+                fingerprint::task_definition(&td.document),
+            )
+        }
+        Operation::UpdateService { service, .. } => {
+            let svc = inv.services.iter().find(|s| &s.name == service)?;
+            (
+                Subject::Service {
+                    cluster: svc.cluster_arn.clone(),
+                    service: svc.name.clone(),
+                },
+                fingerprint::service(&svc.json),
+            )
+        }
+        _ => return None,
+    };
+    Some(Fingerprint { of, sha256 })
+}
+
+pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy) -> Plan {
+    let mut opts = opts.clone();
+    opts.checks.account = Some((inv.identity.account.clone(), inv.identity.partition.clone()));
+    opts.materialize = true;
+    let mut plan = Plan::default();
+    for (cluster, e) in &inv.errors {
+        plan.errors.push(InputError::new(
+            cluster.clone(),
+            format!("cannot read services: {e}"),
+            None,
+        ));
+    }
+    let mut td_docs: Vec<DocPlan> = Vec::new();
+    for (arn, td) in &inv.task_defs {
+        match td {
+            Ok(td) => {
+                let doc = document(arn, &td.document, Shape::DescribeTaskDefinition);
+                match plan::plan_document(&doc, &opts) {
+                    Ok(d) => td_docs.push(d),
+                    Err(e) => plan.errors.push(e),
+                }
+            }
+            Err(e) => plan.errors.push(InputError::new(
+                arn.clone(),
+                format!("cannot read the task definition: {e}"),
+                None,
+            )),
+        }
+    }
+    let mut svc_docs = Vec::new();
+    for svc in &inv.services {
+        match plan::plan_document(&document(&svc.arn, &svc.json, Shape::Service), &opts) {
+            Ok(d) => svc_docs.push((svc, d)),
+            Err(e) => plan.errors.push(e),
+        }
+    }
+
+    let ctx = AccountContext {
+        inventory: inv,
+        repository: agent::repository(&inv.region),
+        ecr_policy,
+    };
+    let outcome = check::run_account(&ctx);
+    let mut ops: Vec<PlannedOperation> = Vec::new();
+    let mut force: Vec<String> = Vec::new();
+    for f in &outcome.findings {
+        for op in &f.fix.operations {
+            if let Operation::UpdateService {
+                service,
+                force_new_deployment: true,
+                ..
+            } = op
+            {
+                // Merged into the service's one UpdateService below.
+                force.push(service.clone());
+                continue;
+            }
+            if !ops.iter().any(|o| &o.operation == op) {
+                ops.push(PlannedOperation {
+                    region: String::new(),
+                    fingerprint: None,
+                    resource: f.resource.clone(),
+                    title: f.fix.title.clone(),
+                    applicability: f.fix.applicability,
+                    reason: f.fix.reason.clone(),
+                    operation: op.clone(),
+                });
+            }
+        }
+    }
+    // One new revision per changed task definition, however many services use it.
+    let mut registered: Vec<(String, String)> = Vec::new();
+    for d in td_docs.iter().filter(|d| d.is_changed()) {
+        let family = inv
+            .task_defs
+            .get(&d.resource)
+            .and_then(|t| t.as_ref().ok())
+            .and_then(|t| t.field("family"))
+            .unwrap_or_default();
+        let (applicability, reason) = strictest(&d.findings);
+        ops.push(PlannedOperation {
+            region: String::new(),
+            fingerprint: None,
+            resource: d.resource.clone(),
+            title: format!("register a new revision of `{family}` (the current one is kept)"),
+            applicability,
+            reason,
+            operation: Operation::RegisterTaskDefinition {
+                from: d.resource.clone(),
+                family: family.to_string(),
+                patch: d.patch.clone(),
+            },
+        });
+        registered.push((d.resource.clone(), family.to_string()));
+    }
+    // One UpdateService per service: new revision, platform version, forced deployment.
+    for (svc, d) in &svc_docs {
+        let new_td = registered
+            .iter()
+            .find(|(arn, _)| *arn == svc.task_definition)
+            .map(|(_, family)| family.clone());
+        let platform = platform_from(&d.patch);
+        let forced = force.contains(&svc.name) && new_td.is_none() && platform.is_none();
+        if new_td.is_none() && platform.is_none() && !forced {
+            continue;
+        }
+        let mut what = Vec::new();
+        if let Some(f) = &new_td {
+            what.push(format!("the new revision of `{f}`"));
+        }
+        if let Some(p) = &platform {
+            what.push(format!("platform `{p}`"));
+        }
+        if forced {
+            what.push("a new deployment".to_string());
+        }
+        let cluster = inv
+            .cluster(&svc.cluster_arn)
+            .map_or(svc.cluster_arn.clone(), |c| c.name.clone());
+        ops.push(PlannedOperation {
+            region: String::new(),
+            fingerprint: None,
+            resource: svc.arn.clone(),
+            title: format!("update service `{}` to {}", svc.name, what.join(" and ")),
+            applicability: Applicability::Unsafe,
+            reason: Some("starts a new deployment that replaces the running tasks".into()),
+            operation: Operation::UpdateService {
+                cluster,
+                service: svc.name.clone(),
+                task_definition: new_td,
+                platform_version: platform,
+                force_new_deployment: forced,
+            },
+        });
+    }
+    for op in &mut ops {
+        op.region = inv.region.clone();
+        op.fingerprint = fingerprint_of(inv, &op.operation);
+    }
+    ops.sort_by_key(|o| o.operation.stage());
+    plan.docs.extend(td_docs);
+    plan.docs.extend(svc_docs.into_iter().map(|(_, d)| d));
+    plan.account.findings = outcome.findings;
+    plan.account.not_checked = outcome.not_checked;
+    plan.account.operations = ops;
+    plan
+}

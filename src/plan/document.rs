@@ -1,0 +1,298 @@
+//! Planning one document: run the checks on each resource in it, merge the fixes into one
+//! RFC 6902 patch, and (when asked) the text as it will be written.
+
+use super::{Change, DocPlan, PlanOptions, Skip};
+use crate::check::{self, Context};
+use crate::model::{self, Applicability, Document, InputError, Origin, Resource, Shape};
+use crate::redact;
+use crate::text_patch;
+use json_patch::jsonptr::PointerBuf;
+use json_patch::{AddOperation, MoveOperation, PatchOperation, RemoveOperation};
+use serde_json::Value;
+
+/// The document with `patch` applied, as text that changes only the patched fields.
+pub fn materialize(
+    resource: &str,
+    doc: &Document,
+    patch: &[PatchOperation],
+) -> Result<Change, InputError> {
+    let (new_text, new_value) =
+        text_patch::apply_to_text(&doc.text, &doc.value, patch).map_err(|e| {
+            InputError::new(
+                resource,
+                format!("the patch does not apply: {e}"),
+                Some("if the input changed, plan again; otherwise please report this"),
+            )
+        })?;
+    Ok(Change {
+        old_text: doc.text.clone(),
+        new_text,
+        secrets: {
+            let mut s = redact::secret_literals(&doc.value);
+            s.extend(redact::secret_literals(&new_value));
+            s.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+            s.dedup();
+            s
+        },
+    })
+}
+
+/// Plans one parsed document.
+pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, InputError> {
+    let resource = doc.origin.display();
+    let ctx = Context {
+        options: &opts.checks,
+        document: &doc.value,
+    };
+    let mut findings = Vec::new();
+    let mut not_checked = Vec::new();
+    let mut skipped = Vec::new();
+    for r in model::resources(doc.shape, &doc.value) {
+        let r = r.map_err(|e| {
+            let at = e
+                .pointer
+                .as_ref()
+                .and_then(|p| text_patch::line_of(&doc.text, p))
+                .map(|l| format!(" (line {l})"))
+                .unwrap_or_default();
+            InputError {
+                resource: resource.clone(),
+                message: format!("{}{at}", e.message),
+                hint: e.hint.or_else(|| {
+                    Some("fix the field's type; ECS would reject this document".into())
+                }),
+            }
+        })?;
+        let outcome = match &r {
+            Resource::TaskDef(td) if td.is_fargate() => check::task_def(td, &ctx),
+            Resource::TaskDef(td) => {
+                let reason = if td.requires_compatibilities.is_empty() {
+                    "not a Fargate task definition (no `requiresCompatibilities`, so EC2)"
+                        .to_string()
+                } else {
+                    format!(
+                        "not a Fargate task definition (`requiresCompatibilities` is {})",
+                        td.requires_compatibilities.join(", ")
+                    )
+                };
+                skipped.push(Skip {
+                    resource: resource.clone(),
+                    subject: td.label(),
+                    reason,
+                });
+                continue;
+            }
+            Resource::Service(svc) if svc.is_fargate() => check::service(svc, &ctx),
+            Resource::Service(svc) => {
+                let reason = match svc.launch_type.filter(|l| !l.is_empty()) {
+                    Some(lt) => format!("not a Fargate service (`launchType` is `{lt}`)"),
+                    None if !svc.capacity_providers.is_empty() => {
+                        format!("not a Fargate service (capacity providers {})", svc.capacity_providers.join(", "))
+                    }
+                    None => "not a Fargate service (no `launchType` or Fargate capacity provider, so EC2)".to_string(),
+                };
+                skipped.push(Skip {
+                    resource: resource.clone(),
+                    subject: svc.label(),
+                    reason,
+                });
+                continue;
+            }
+        };
+        findings.extend(outcome.findings);
+        not_checked.extend(outcome.not_checked);
+    }
+    for f in &mut findings {
+        f.resource = resource.clone();
+        f.line = text_patch::line_of(&doc.text, &f.pointer).or_else(|| {
+            f.pointer
+                .parent()
+                .and_then(|p| text_patch::line_of(&doc.text, p))
+        });
+    }
+    for n in &mut not_checked {
+        n.resource = resource.clone();
+    }
+    let mut patch = merge(
+        findings
+            .iter()
+            .filter(|f| f.fix.applicability != Applicability::Manual)
+            .flat_map(|f| f.fix.patch.iter()),
+    );
+    if opts.registerable {
+        patch.extend(registerable_ops(doc));
+    }
+    let changes = patch
+        .iter()
+        .any(|op| !matches!(op, PatchOperation::Test(_)));
+    let change = if changes && opts.materialize {
+        Some(materialize(&resource, doc, &patch)?)
+    } else {
+        None
+    };
+    Ok(DocPlan {
+        resource,
+        origin: doc.origin.clone(),
+        sha256: opts.fingerprint.then(|| doc.sha256()),
+        bom: doc.bom,
+        shape: doc.shape,
+        findings,
+        not_checked,
+        skipped,
+        patch,
+        change,
+        stdin_text: (doc.origin == Origin::Stdin).then(|| doc.text.clone()),
+    })
+}
+
+/// Merges the fixes' operations: identical operations once, and a second write to a path that
+/// is already written is dropped (the size checks share one fix, so they agree).
+fn merge<'a>(ops: impl Iterator<Item = &'a PatchOperation>) -> Vec<PatchOperation> {
+    let mut out: Vec<PatchOperation> = Vec::new();
+    for op in ops {
+        let writes = |o: &PatchOperation| !matches!(o, PatchOperation::Test(_));
+        let dup = out
+            .iter()
+            .any(|o| o == op || (writes(o) && writes(op) && o.path() == op.path()));
+        if !dup {
+            out.push(op.clone());
+        }
+    }
+    out
+}
+
+/// `--registerable`: remove `DescribeTaskDefinition`'s read-only fields, keep its `tags`, and
+/// unwrap `taskDefinition`, so the result feeds `register-task-definition --cli-input-json`.
+pub fn registerable_ops(doc: &Document) -> Vec<PatchOperation> {
+    registerable_ops_for(doc.shape, &doc.value)
+}
+
+/// `registerable_ops` on a value of a known shape.
+pub fn registerable_ops_for(shape: Shape, value: &Value) -> Vec<PatchOperation> {
+    let (base, obj) = match shape {
+        Shape::DescribeTaskDefinition => (
+            PointerBuf::from_tokens(["taskDefinition"]),
+            value.get("taskDefinition"),
+        ),
+        Shape::TaskDefinition => (PointerBuf::new(), Some(value)),
+        _ => return Vec::new(),
+    };
+    let Some(Value::Object(obj)) = obj else {
+        return Vec::new();
+    };
+    let mut ops: Vec<PatchOperation> = model::READ_ONLY_TASK_FIELDS
+        .iter()
+        .filter(|k| obj.contains_key(**k))
+        .map(|k| {
+            let mut path = base.clone();
+            path.push_back(*k);
+            PatchOperation::Remove(RemoveOperation { path })
+        })
+        .collect();
+    if shape == Shape::DescribeTaskDefinition {
+        let tags = value
+            .get("tags")
+            .filter(|t| t.as_array().is_some_and(|a| !a.is_empty()));
+        if let (Some(tags), false) = (tags, obj.contains_key("tags")) {
+            ops.push(PatchOperation::Add(AddOperation {
+                path: PointerBuf::from_tokens(["taskDefinition", "tags"]),
+                value: tags.clone(),
+            }));
+        }
+        ops.push(PatchOperation::Move(MoveOperation {
+            from: base,
+            path: PointerBuf::new(),
+        }));
+    }
+    ops
+}
+
+/// The `RegisterTaskDefinition` input for a new revision: `DescribeTaskDefinition` output with
+/// the planned patch applied, its read-only fields dropped, its tags moved in, unwrapped. Every
+/// other field is kept as AWS returned it.
+pub fn register_input(describe_output: &Value, patch: &[PatchOperation]) -> Result<Value, String> {
+    let mut value = describe_output.clone();
+    json_patch::patch(&mut value, patch).map_err(|e| format!("the patch does not apply: {e}"))?;
+    let unwrap = registerable_ops_for(Shape::DescribeTaskDefinition, &value);
+    json_patch::patch(&mut value, &unwrap).map_err(|e| format!("cannot unwrap: {e}"))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(text: &str) -> DocPlan {
+        let doc = crate::model::parse(Origin::Stdin, text.as_bytes()).unwrap();
+        plan_document(
+            &doc,
+            &PlanOptions {
+                materialize: true,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn size_checks_share_one_patch() {
+        let p = plan(
+            r#"{"requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512", "executionRoleArn": "r",
+            "containerDefinitions": [{"name": "a", "memory": 512}]}"#,
+        );
+        assert_eq!(p.findings.len(), 1);
+        assert_eq!(p.findings[0].check.slug, "agent-memory-headroom");
+        let v: Value = serde_json::from_str(&p.change.unwrap().new_text).unwrap();
+        assert_eq!(
+            (v["cpu"].as_str(), v["memory"].as_str()),
+            (Some("256"), Some("1024"))
+        );
+    }
+
+    #[test]
+    fn register_input_is_the_patched_document_without_read_only_fields() {
+        let described = serde_json::json!({"taskDefinition": {"family": "f", "revision": 3, "status": "ACTIVE",
+            "taskDefinitionArn": "arn:aws:ecs:r:1:task-definition/f:3", "memory": "512",
+            "containerDefinitions": [{"name": "a", "memory": 512, "linuxParameters": {"initProcessEnabled": true}}]},
+            "tags": [{"key": "k", "value": "v"}]});
+        let patch: Vec<PatchOperation> = serde_json::from_value(serde_json::json!([
+            {"op": "test", "path": "/taskDefinition/memory", "value": "512"},
+            {"op": "replace", "path": "/taskDefinition/memory", "value": "1024"}
+        ]))
+        .unwrap();
+        assert_eq!(
+            register_input(&described, &patch).unwrap(),
+            serde_json::json!({"family": "f", "memory": "1024",
+                "containerDefinitions": [{"name": "a", "memory": 512, "linuxParameters": {"initProcessEnabled": true}}],
+                "tags": [{"key": "k", "value": "v"}]})
+        );
+        let stale: Vec<PatchOperation> = serde_json::from_value(
+            serde_json::json!([{"op": "test", "path": "/taskDefinition/memory", "value": "2048"}]),
+        )
+        .unwrap();
+        assert!(register_input(&described, &stale).is_err());
+    }
+
+    #[test]
+    fn registerable_unwraps_describe_output() {
+        let doc = crate::model::parse(
+            Origin::Stdin,
+            br#"{"taskDefinition": {"family": "f", "revision": 3, "status": "ACTIVE", "containerDefinitions": []}, "tags": [{"key": "k", "value": "v"}]}"#,
+        )
+        .unwrap();
+        let p = plan_document(
+            &doc,
+            &PlanOptions {
+                registerable: true,
+                materialize: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let v: Value = serde_json::from_str(&p.change.unwrap().new_text).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"family": "f", "containerDefinitions": [], "tags": [{"key": "k", "value": "v"}]})
+        );
+    }
+}

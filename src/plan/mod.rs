@@ -1,0 +1,171 @@
+//! Plans as values: per document (findings, one merged RFC 6902 patch, the text as it will be
+//! written), per account region (AWS operations), and saved plans. Pure: no file system, no
+//! printing, no AWS.
+
+pub mod account;
+pub mod document;
+pub mod saved;
+
+pub use document::{materialize, plan_document, registerable_ops};
+
+use crate::check::Options;
+use crate::model::{Applicability, Finding, InputError, NotChecked, Origin, Severity, Shape};
+use json_patch::PatchOperation;
+
+/// A resource that is not checked because it does not run on Fargate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    pub resource: String,
+    pub subject: String,
+    pub reason: String,
+}
+
+/// A document that changes: its text before and after.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub old_text: String,
+    pub new_text: String,
+    /// The secrets of both versions as JSON literals, hidden in diffs.
+    pub secrets: Vec<String>,
+}
+
+/// The plan for one input document.
+#[derive(Debug, Clone)]
+pub struct DocPlan {
+    pub resource: String,
+    pub origin: Origin,
+    /// SHA-256 of the input bytes, when the plan is to be saved (`PlanOptions::fingerprint`).
+    pub sha256: Option<String>,
+    pub bom: bool,
+    pub shape: Shape,
+    pub findings: Vec<Finding>,
+    pub not_checked: Vec<NotChecked>,
+    pub skipped: Vec<Skip>,
+    /// The merged RFC 6902 patch of every non-manual fix (plus `--registerable`).
+    pub patch: Vec<PatchOperation>,
+    /// The document before and after, when `PlanOptions::materialize` asked for it.
+    pub change: Option<Change>,
+    /// The original text of standard input (passed through by `apply` when nothing changes).
+    pub stdin_text: Option<String>,
+}
+
+/// How the plan is built.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub checks: Options,
+    /// `--registerable`: strip read-only describe fields and unwrap `taskDefinition`.
+    pub registerable: bool,
+    /// Build the patched text of each changed document (for diffs and writes). Machine
+    /// formats need only the patches.
+    pub materialize: bool,
+    /// Record each input's SHA-256 (for a saved plan).
+    pub fingerprint: bool,
+}
+
+/// An AWS operation the plan would carry out (live mode), with why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PlannedOperation {
+    /// The ARN the operation changes (or is about).
+    pub resource: String,
+    pub title: String,
+    pub applicability: Applicability,
+    pub reason: Option<String>,
+    pub operation: crate::operation::Operation,
+    /// The region the operation runs in.
+    pub region: String,
+    /// What the resource looked like when planned (checked again before applying).
+    pub fingerprint: Option<crate::fingerprint::Fingerprint>,
+}
+
+/// What account mode adds: findings on resources that are not documents (roles, VPCs,
+/// clusters, the account) and the AWS operations of every fix.
+#[derive(Debug, Clone, Default)]
+pub struct AccountPart {
+    pub findings: Vec<Finding>,
+    pub not_checked: Vec<NotChecked>,
+    pub operations: Vec<PlannedOperation>,
+}
+
+/// The whole plan: documents and the inputs that could not be used.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub docs: Vec<DocPlan>,
+    pub errors: Vec<InputError>,
+    pub account: AccountPart,
+}
+
+impl Plan {
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.docs
+            .iter()
+            .flat_map(|d| d.findings.iter())
+            .chain(self.account.findings.iter())
+    }
+
+    pub fn not_checked(&self) -> impl Iterator<Item = &NotChecked> {
+        self.docs
+            .iter()
+            .flat_map(|d| d.not_checked.iter())
+            .chain(self.account.not_checked.iter())
+    }
+
+    /// Exit code of `plan`: 1 when an input could not be used or read, or a check could not be
+    /// run (not checked never counts as passing); else 2 when a finding of severity error
+    /// remains; else 0.
+    pub fn exit_code(&self) -> i32 {
+        if !self.errors.is_empty()
+            || self.findings().any(|f| f.unreadable)
+            || self.not_checked().next().is_some()
+        {
+            1
+        } else if self.findings().any(|f| f.severity == Severity::Error) {
+            2
+        } else {
+            0
+        }
+    }
+
+    /// Adds another plan (another region) to this one; identical live findings and operations
+    /// (the same account-wide SCP finding seen from two regions) are kept once.
+    pub fn extend(&mut self, other: Plan) {
+        self.docs.extend(other.docs);
+        self.errors.extend(other.errors);
+        for f in other.account.findings {
+            if !self.account.findings.iter().any(|g| {
+                g.check.slug == f.check.slug && g.resource == f.resource && g.message == f.message
+            }) {
+                self.account.findings.push(f);
+            }
+        }
+        for n in other.account.not_checked {
+            if !self.account.not_checked.iter().any(|m| {
+                m.check.slug == n.check.slug && m.resource == n.resource && m.reason == n.reason
+            }) {
+                self.account.not_checked.push(n);
+            }
+        }
+        for op in other.account.operations {
+            if !self
+                .account
+                .operations
+                .iter()
+                .any(|o| o.operation == op.operation)
+            {
+                self.account.operations.push(op);
+            }
+        }
+    }
+
+    pub fn changed(&self) -> impl Iterator<Item = &DocPlan> {
+        self.docs.iter().filter(|d| d.is_changed())
+    }
+}
+
+impl DocPlan {
+    /// True when the patch changes the document (more than `test` operations).
+    pub fn is_changed(&self) -> bool {
+        self.patch
+            .iter()
+            .any(|op| !matches!(op, PatchOperation::Test(_)))
+    }
+}
