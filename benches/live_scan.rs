@@ -7,15 +7,14 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 #[allow(dead_code)]
-#[path = "../tests/moto.rs"]
+#[path = "../tests/support/moto.rs"]
 mod moto;
 
-mod common {
-    pub struct Run {
-        pub code: i32,
-        pub stdout: String,
-        pub stderr: String,
-    }
+/// What `moto::Moto::run` returns (in the tests, `support::Run`).
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 use aws_sdk_ecs::types::{

@@ -1,8 +1,8 @@
 //! Bad input never panics: each bad file gets a clear error naming it, the good files are
 //! still planned, and the exit code is 1.
 
-use crate::common::run_in;
 use crate::snap;
+use crate::support::run_in;
 
 const GOOD: &str = r#"{"family": "good", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
   "executionRoleArn": "arn:aws:iam::123456789012:role/e", "containerDefinitions": [{"name": "a", "memory": 512}]}"#;

@@ -1,7 +1,7 @@
 //! The CLI on the bundled examples: every output format, exit codes, colour.
 
-use crate::common::{root, run, run_in};
 use crate::snap;
+use crate::support::{root, run, run_in};
 
 #[test]
 fn plan_examples_text() {

@@ -1,22 +1,22 @@
-//! Integration tests: one binary, one module per area.
+//! Integration tests: one binary; `support/` holds the helpers, then one module per area, named
+//! after what it tests.
 
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
-mod common;
+mod support;
 
-mod apply;
+mod account_apply_moto;
+mod account_plan;
+mod account_scan_moto;
+mod apply_files;
+mod aws_sdk_mocks;
 mod bad_input;
-mod checks;
 mod cli;
-mod faults;
+mod document_checks;
+mod fault_injection;
 mod fuzz;
-mod iam_policy;
-mod live_apply;
-mod live_plan;
-mod live_scan;
-mod moto;
 mod properties;
 mod public_fixtures;
+mod readme_iam_policies;
 mod scale;
-mod sdk_mocks;
 mod secrets;

@@ -2,8 +2,8 @@
 //! `tests/fixtures/public/`): what each one gets, and that applying the fixes changes only the
 //! patched lines and leaves nothing fixable behind.
 
-use crate::common::{root, run_in, shared_fixtures};
 use crate::snap;
+use crate::support::{root, run_in, shared_fixtures};
 use std::path::Path;
 
 fn summary_of(dir: &Path) -> String {

@@ -1,7 +1,7 @@
 //! Output stays usable at scale: past 50 documents with findings the text output groups them by
 //! check, and past 20 changed documents it shows no diff unless `--diff all`.
 
-use crate::common::run_in;
+use crate::support::run_in;
 
 fn many(n: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

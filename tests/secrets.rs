@@ -1,7 +1,7 @@
 //! A planted secret appears in no output: text diffs, JSON, SARIF, patches, saved plans,
 //! applied output's diff on stderr, and (live) the journal. Plan files and journals are 0600.
 
-use crate::common::run_in;
+use crate::support::run_in;
 
 const SECRET: &str = "hunter2-planted-secret-value";
 const AWS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -70,8 +70,8 @@ fn a_planted_secret_appears_in_no_file_mode_output() {
 
 #[test]
 fn a_planted_secret_appears_in_no_live_output_or_journal() {
-    use crate::live_scan::Setup;
-    let moto = crate::live_scan::seeded(&Setup {
+    use crate::support::seed::Setup;
+    let moto = crate::support::seed::seeded(&Setup {
         task_memory: "512",
         env_secret: Some(SECRET),
         ..Default::default()

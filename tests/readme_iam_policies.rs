@@ -1,7 +1,7 @@
 //! The README's IAM policies list exactly the AWS calls the code makes: the read-only ones for
 //! `plan --live`, the changing ones (plus `iam:PassRole`) for `apply --live` and `rollback`.
 
-use crate::common::root;
+use crate::support::root;
 
 /// Every `"service:Operation"` string in `src/aws/sdk/`, the only place that calls AWS.
 fn calls_in_sdk_rs() -> Vec<String> {

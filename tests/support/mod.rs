@@ -1,5 +1,10 @@
-//! Helpers: run the real binary with a fixed environment, and insta settings that keep every
-//! snapshot in `snapshots/`.
+//! Test support: run the real binary with a fixed environment, insta settings that keep every
+//! snapshot in `snapshots/`, `../shared` when present; `moto` (a local moto server per test),
+//! `seed` (an account seeded into it), `pty` (a pseudo-terminal).
+
+pub mod moto;
+pub mod pty;
+pub mod seed;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -86,7 +91,7 @@ pub fn settings() -> insta::Settings {
 #[macro_export]
 macro_rules! snap {
     ($name:expr, $value:expr) => {
-        $crate::common::settings().bind(|| insta::assert_snapshot!($name, $value))
+        $crate::support::settings().bind(|| insta::assert_snapshot!($name, $value))
     };
 }
 
@@ -121,19 +126,4 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 pub fn block<F: std::future::Future>(f: F) -> F::Output {
     runtime().block_on(f)
-}
-
-/// Runs `fargate-rtm ARGS` on a pseudo-terminal (util-linux `script`), types `keys`, and returns
-/// what the terminal showed, ending with `EXIT=<code>`. `script` is a command already set up
-/// with the environment and directory the run needs.
-pub fn on_terminal(mut script: Command, args: &str, keys: &[u8]) -> String {
-    let cmd = format!("{} {args}; echo EXIT=$?", env!("CARGO_BIN_EXE_fargate-rtm"));
-    let mut child = script
-        .args(["-qec", &cmd, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("util-linux `script` runs");
-    child.stdin.take().unwrap().write_all(keys).unwrap();
-    String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
 }

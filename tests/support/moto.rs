@@ -145,18 +145,18 @@ impl Moto {
     }
 
     /// Runs `fargate-rtm ARGS` against this server with dummy credentials.
-    pub fn run(&self, args: &[&str]) -> crate::common::Run {
+    pub fn run(&self, args: &[&str]) -> super::Run {
         self.run_with(args, &[])
     }
 
-    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> crate::common::Run {
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> super::Run {
         let mut cmd = self.command(env!("CARGO_BIN_EXE_fargate-rtm"));
         cmd.args(args);
         for (k, v) in env {
             cmd.env(k, v);
         }
         let out = cmd.output().unwrap();
-        crate::common::Run {
+        super::Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

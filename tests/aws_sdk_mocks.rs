@@ -1,7 +1,7 @@
 //! What moto cannot serve, against the real SDK path with `aws-smithy-mocks`: URL-encoded IAM
 //! documents, AccessDenied, throttling, capacity-provider services, GuardDuty features.
 
-use crate::common::block;
+use crate::support::block;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use fargate_rtm::aws::{Ecs, ErrorKind, GuardDuty, Iam, Organizations, sdk::SdkAws};
 use serde_json::json;

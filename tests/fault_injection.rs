@@ -3,8 +3,8 @@
 //! must find the same things as without faults; `apply --live` must either complete or stop
 //! with a journal from which `rollback` restores the prior state.
 
-use crate::live_scan::{Net, RolePolicy, Setup, seeded};
-use crate::moto::Moto;
+use crate::support::moto::Moto;
+use crate::support::seed::{Net, RolePolicy, Setup, seeded};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -207,7 +207,7 @@ const FAULTS: Rates = Rates {
     always_fail: None,
 };
 
-fn through(moto: &Moto, proxy: &Proxy, args: &[&str]) -> crate::common::Run {
+fn through(moto: &Moto, proxy: &Proxy, args: &[&str]) -> crate::support::Run {
     let attempts = if proxy.rates.always_fail.is_some() {
         "3"
     } else {

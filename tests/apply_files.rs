@@ -1,7 +1,7 @@
 //! `apply` in file mode: confirmation rules, destinations, atomic writes, saved plans.
 
-use crate::common::{root, run_in, temp_with};
 use crate::snap;
+use crate::support::{root, run_in, temp_with};
 use std::path::Path;
 
 const API: &str = "examples/task-definitions/api-memory-full.json";
@@ -302,7 +302,7 @@ fn standard_input_cannot_be_saved_in_a_plan() {
 fn on_terminal(dir: &Path, args: &str, keys: &str) -> String {
     let mut script = std::process::Command::new("script");
     script.current_dir(dir).env_remove("NO_COLOR");
-    crate::common::on_terminal(script, args, keys.as_bytes())
+    crate::support::pty::on_terminal(script, args, keys.as_bytes())
 }
 
 #[test]

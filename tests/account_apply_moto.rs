@@ -2,9 +2,9 @@
 //! a shared task definition registered once, stale plans refused, a failure in the middle
 //! rolled back to the exact prior state, and the confirmation rules.
 
-use crate::common::block;
-use crate::live_scan::{Net, RolePolicy, Setup, seeded, slugs};
-use crate::moto::{Moto, REGION};
+use crate::support::block;
+use crate::support::moto::{Moto, REGION};
+use crate::support::seed::{Net, RolePolicy, Setup, seeded, slugs};
 use serde_json::Value;
 
 /// Everything a fix could touch, read back through the SDK, in a comparable form.
@@ -418,7 +418,7 @@ fn declined_on_a_terminal_changes_nothing() {
         ..Default::default()
     });
     let before = block(state(&moto));
-    let out = crate::common::on_terminal(moto.command("script"), "apply --live", b"n");
+    let out = crate::support::pty::on_terminal(moto.command("script"), "apply --live", b"n");
     assert!(
         out.contains("Carry out 1 AWS operation?")
             && out.contains("declined; nothing was changed")

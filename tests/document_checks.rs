@@ -1,8 +1,8 @@
 //! Each check fails on its `.fail.json` fixture and passes on its `.pass.json` fixture; the
 //! text output of each failing fixture is snapshotted.
 
-use crate::common::{run, slugs};
 use crate::snap;
+use crate::support::{run, slugs};
 use fargate_rtm::check;
 use fargate_rtm::model::CheckInfo;
 
