@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// Stands for the security group a plan creates, until it exists.
-pub use crate::check::account::no_ecr_network_path::NEW_GROUP;
+pub use crate::check::fix::endpoints::NEW_GROUP;
 
 /// The outcome of a run: how many operations were done, and the failure that stopped it.
 #[derive(Debug, Default)]

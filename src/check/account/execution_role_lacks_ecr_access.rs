@@ -1,16 +1,13 @@
 //! `execution-role-lacks-ecr-access` (live): the execution role must be allowed the four ECR
 //! actions on the region's agent repository.
 
-use super::{
-    AccountContext, ECR_ACTIONS, EcrPolicy, MANAGED_POLICY, ecr_resource, finding, not_checked,
-};
+use super::{AccountContext, ECR_ACTIONS, ecr_resource, finding, not_checked};
 use crate::check::Outcome;
+use crate::check::fix::ecr_grant;
 use crate::check::{Check, Runner};
 use crate::model::inventory::RoleView;
-use crate::model::{Applicability, CheckInfo, Fix, Severity};
-use crate::operation::Operation;
+use crate::model::{CheckInfo, Fix, Severity};
 use crate::policy::{self, Decision};
-use serde_json::Value;
 
 pub static INFO: CheckInfo = CheckInfo {
     slug: "execution-role-lacks-ecr-access",
@@ -47,50 +44,6 @@ pub const CHECK: Check = Check {
     run: Runner::Account(check),
 };
 
-/// The scoped inline policy's name: one per region, as each region has its own repository.
-pub fn inline_policy_name(region: &str) -> String {
-    format!("fargate-rtm-guardduty-agent-ecr-{region}")
-}
-const SCOPED_TEMPLATE: &str = include_str!("../../../templates/ecr-agent-inline-policy.json");
-const TRUST_TEMPLATE: &str = include_str!("../../../templates/ecs-tasks-trust-policy.json");
-
-/// The scoped inline policy for a repository ARN (from `templates/`).
-pub fn scoped_policy(repository_arn: &str) -> Value {
-    serde_json::from_str(&SCOPED_TEMPLATE.replace("{{repository_arn}}", repository_arn))
-        .unwrap_or(Value::Null)
-}
-
-pub fn trust_policy() -> Value {
-    serde_json::from_str(TRUST_TEMPLATE).unwrap_or(Value::Null)
-}
-
-fn grant(role: &str, ctx: &AccountContext<'_>, repository_arn: &str) -> Fix {
-    match ctx.ecr_policy {
-        EcrPolicy::Scoped => Fix {
-            title: format!(
-                "put inline policy `{}` on role `{role}` (ECR pulls of the agent repository only)",
-                inline_policy_name(&ctx.inventory.region)
-            ),
-            applicability: Applicability::Safe,
-            operations: vec![Operation::PutRolePolicy {
-                role_name: role.to_string(),
-                policy_name: inline_policy_name(&ctx.inventory.region),
-                policy_document: scoped_policy(repository_arn),
-            }],
-            ..Default::default()
-        },
-        EcrPolicy::Managed => Fix {
-            title: format!("attach `AmazonECSTaskExecutionRolePolicy` to role `{role}`"),
-            applicability: Applicability::Safe,
-            operations: vec![Operation::AttachRolePolicy {
-                role_name: role.to_string(),
-                policy_arn: MANAGED_POLICY.into(),
-            }],
-            ..Default::default()
-        },
-    }
-}
-
 pub fn check(ctx: &AccountContext<'_>) -> Outcome {
     let mut out = Outcome::default();
     let inv = ctx.inventory;
@@ -113,33 +66,46 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                 &arn_of(name),
                 subject,
                 format!("the execution role does not exist{used_by}"),
-                Fix {
-                    title: format!("create role `{name}` trusting `ecs-tasks.amazonaws.com` with `AmazonECSTaskExecutionRolePolicy`"),
-                    applicability: Applicability::Safe,
-                    operations: vec![Operation::CreateRole {
-                        role_name: name.clone(),
-                        assume_role_policy: trust_policy(),
-                        attach_policy_arns: vec![MANAGED_POLICY.into()],
-                    }],
-                    ..Default::default()
-                },
+                ecr_grant::create_role(name),
             )),
-            RoleView::Unreadable(e) => out.not_checked.push(not_checked(&INFO, &arn_of(name), subject, e.to_string())),
+            RoleView::Unreadable(e) => {
+                out.not_checked
+                    .push(not_checked(&INFO, &arn_of(name), subject, e.to_string()))
+            }
             RoleView::Found { role, policies, .. } => {
                 let Some(repo) = &ctx.repository else {
-                    out.not_checked.push(not_checked(&INFO, &role.arn, subject, format!("no known GuardDuty agent repository for region `{}`", inv.region)));
+                    out.not_checked.push(not_checked(
+                        &INFO,
+                        &role.arn,
+                        subject,
+                        format!(
+                            "no known GuardDuty agent repository for region `{}`",
+                            inv.region
+                        ),
+                    ));
                     continue;
                 };
                 let policies = match policies {
                     Ok(p) => p,
                     Err(e) => {
-                        out.not_checked.push(not_checked(&INFO, &role.arn, subject, e.to_string()));
+                        out.not_checked
+                            .push(not_checked(&INFO, &role.arn, subject, e.to_string()));
                         continue;
                     }
                 };
-                let decisions: Vec<(&str, Decision)> =
-                    ECR_ACTIONS.iter().map(|a| (*a, policy::evaluate(policies, a, &ecr_resource(a, &repo.arn)))).collect();
-                if let Some((a, Decision::Denied { by })) = decisions.iter().find(|(_, d)| matches!(d, Decision::Denied { .. })) {
+                let decisions: Vec<(&str, Decision)> = ECR_ACTIONS
+                    .iter()
+                    .map(|a| {
+                        (
+                            *a,
+                            policy::evaluate(policies, a, &ecr_resource(a, &repo.arn)),
+                        )
+                    })
+                    .collect();
+                if let Some((a, Decision::Denied { by })) = decisions
+                    .iter()
+                    .find(|(_, d)| matches!(d, Decision::Denied { .. }))
+                {
                     out.findings.push(finding(
                         &INFO,
                         &role.arn,
@@ -147,18 +113,33 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                         format!("{by} denies `{a}` on the agent repository{used_by}"),
                         Fix::manual(format!("remove or narrow the `Deny` in {by}; fargate-rtm does not edit your statements")),
                     ));
-                } else if let Some((a, Decision::Undecided { by })) = decisions.iter().find(|(_, d)| matches!(d, Decision::Undecided { .. })) {
-                    out.not_checked.push(not_checked(&INFO, &role.arn, subject, format!("`{a}` depends on the `Condition` of {by}")));
+                } else if let Some((a, Decision::Undecided { by })) = decisions
+                    .iter()
+                    .find(|(_, d)| matches!(d, Decision::Undecided { .. }))
+                {
+                    out.not_checked.push(not_checked(
+                        &INFO,
+                        &role.arn,
+                        subject,
+                        format!("`{a}` depends on the `Condition` of {by}"),
+                    ));
                 } else {
-                    let missing: Vec<String> =
-                        decisions.iter().filter(|(_, d)| *d == Decision::NotAllowed).map(|(a, _)| format!("`{a}`")).collect();
+                    let missing: Vec<String> = decisions
+                        .iter()
+                        .filter(|(_, d)| *d == Decision::NotAllowed)
+                        .map(|(a, _)| format!("`{a}`"))
+                        .collect();
                     if !missing.is_empty() {
                         out.findings.push(finding(
                             &INFO,
                             &role.arn,
                             subject,
-                            format!("not allowed {} on `{}`{used_by}", missing.join(", "), repo.uri),
-                            grant(name, ctx, &repo.arn),
+                            format!(
+                                "not allowed {} on `{}`{used_by}",
+                                missing.join(", "),
+                                repo.uri
+                            ),
+                            ecr_grant::grant(name, &inv.region, ctx.ecr_policy, &repo.arn),
                         ));
                     }
                 }
@@ -166,34 +147,4 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn templates_parse_and_scope_the_repository() {
-        let arn = "arn:aws:ecr:us-east-1:593207742271:repository/aws-guardduty-agent-fargate";
-        let p = scoped_policy(arn);
-        let policies = vec![policy::Policy {
-            name: "inline".into(),
-            document: p,
-        }];
-        for a in ECR_ACTIONS {
-            assert!(
-                policy::evaluate(&policies, a, &ecr_resource(a, arn)).is_allowed(),
-                "{a}"
-            );
-        }
-        let other = "arn:aws:ecr:us-east-1:111122223333:repository/app";
-        assert_eq!(
-            policy::evaluate(&policies, "ecr:BatchGetImage", other),
-            Decision::NotAllowed
-        );
-        assert_eq!(
-            trust_policy()["Statement"][0]["Principal"]["Service"],
-            "ecs-tasks.amazonaws.com"
-        );
-    }
 }

@@ -14,13 +14,7 @@ use crate::agent::AgentRepository;
 use crate::model::inventory::Inventory;
 use crate::model::{CheckInfo, NotChecked};
 
-/// How the ECR fix is written: a scoped inline policy (default) or the managed policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum EcrPolicy {
-    #[default]
-    Scoped,
-    Managed,
-}
+pub use crate::check::fix::ecr_grant::{EcrPolicy, MANAGED_POLICY};
 
 pub struct AccountContext<'a> {
     pub inventory: &'a Inventory,
@@ -37,9 +31,6 @@ pub const ECR_ACTIONS: [&str; 4] = [
 ];
 
 pub const TELEMETRY_ACTION: &str = "guardduty:SendSecurityTelemetry";
-
-pub const MANAGED_POLICY: &str =
-    "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
 
 /// The resource each ECR action is checked on: `GetAuthorizationToken` is not
 /// resource-scoped; the pull actions are on the region's agent repository.

@@ -4,10 +4,10 @@
 use super::{AccountContext, finding, not_checked};
 use crate::aws::{AwsVpc, RouteTable, Service, Subnet};
 use crate::check::Outcome;
+use crate::check::fix::endpoints::{self, Missing};
 use crate::check::{Check, Runner};
 use crate::model::inventory::Network;
 use crate::model::{Applicability, CheckInfo, Fix, Severity};
-use crate::operation::Operation;
 use std::collections::BTreeMap;
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -46,9 +46,6 @@ pub const CHECK: Check = Check {
     run: Runner::Account(check),
 };
 
-/// Placeholder for the security group this plan creates, in `CreateVpcEndpoint`.
-pub const NEW_GROUP: &str = "(new security group)";
-
 fn route_table<'a>(net: &'a Network, subnet: &Subnet) -> Option<&'a RouteTable> {
     net.route_tables
         .iter()
@@ -65,17 +62,6 @@ enum Path {
     Undetermined(String),
     /// What is missing for the endpoint path.
     Missing(Vec<Missing>),
-}
-
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Missing {
-    Interface(&'static str),
-    PrivateDns(String),
-    Gateway,
-    GatewayRoute {
-        endpoint: String,
-        route_table: String,
-    },
 }
 
 fn path(net: &Network, region: &str, vpc: &AwsVpc, subnet: &Subnet, rt: &RouteTable) -> Path {
@@ -134,18 +120,6 @@ fn path(net: &Network, region: &str, vpc: &AwsVpc, subnet: &Subnet, rt: &RouteTa
         Path::Internet
     } else {
         Path::Missing(missing)
-    }
-}
-
-fn describe(m: &Missing) -> String {
-    match m {
-        Missing::Interface(s) => format!("`{s}` endpoint"),
-        Missing::PrivateDns(id) => format!("private DNS on `{id}`"),
-        Missing::Gateway => "`s3` gateway endpoint".into(),
-        Missing::GatewayRoute {
-            endpoint,
-            route_table,
-        } => format!("route table `{route_table}` on `{endpoint}`"),
     }
 }
 
@@ -225,8 +199,6 @@ fn check_service(
     };
     needs.sort();
     needs.dedup();
-    let mut ops = Vec::new();
-    let mut manual = Vec::new();
     let cidr = net
         .vpcs
         .iter()
@@ -234,42 +206,15 @@ fn check_service(
         .map(|v| v.cidr.clone())
         .unwrap_or_default();
     let interface_subnets: Vec<String> = subnets_by_az.into_values().collect();
-    if needs.iter().any(|m| matches!(m, Missing::Interface(_))) {
-        ops.push(Operation::CreateSecurityGroup {
-            vpc_id: vpc_id.clone(),
-            group_name: format!("fargate-rtm-ecr-endpoints-{vpc_id}"),
-            description: "HTTPS from the VPC to the ECR interface endpoints (fargate-rtm)".into(),
-            ingress_tcp_443_from: cidr,
-        });
-    }
-    for m in &needs {
-        match m {
-            Missing::Interface(suffix) => ops.push(Operation::CreateVpcEndpoint {
-                vpc_id: vpc_id.clone(),
-                service_name: format!("com.amazonaws.{region}.{suffix}"),
-                vpc_endpoint_type: "Interface".into(),
-                subnet_ids: interface_subnets.clone(),
-                security_group_ids: vec![NEW_GROUP.into()],
-                route_table_ids: Vec::new(),
-                private_dns_enabled: true,
-            }),
-            Missing::Gateway => ops.push(Operation::CreateVpcEndpoint {
-                vpc_id: vpc_id.clone(),
-                service_name: format!("com.amazonaws.{region}.s3"),
-                vpc_endpoint_type: "Gateway".into(),
-                subnet_ids: Vec::new(),
-                security_group_ids: Vec::new(),
-                route_table_ids: route_tables.clone(),
-                private_dns_enabled: false,
-            }),
-            Missing::PrivateDns(id) => manual.push(format!("enable private DNS on `{id}`")),
-            Missing::GatewayRoute {
-                endpoint,
-                route_table,
-            } => manual.push(format!("associate `{route_table}` with `{endpoint}`")),
-        }
-    }
-    let what: Vec<String> = needs.iter().map(describe).collect();
+    let (ops, manual) = endpoints::create(
+        region,
+        &vpc_id,
+        &cidr,
+        &needs,
+        &interface_subnets,
+        &route_tables,
+    );
+    let what: Vec<String> = needs.iter().map(endpoints::describe).collect();
     let public_hint = if vpc.assign_public_ip {
         ""
     } else {
