@@ -1,6 +1,7 @@
 //! A document: one input (a file, standard input, or a resource read from an account) with
 //! its text, its parsed JSON and its detected shape, and the resources in it.
 
+pub use super::field::ShapeError;
 use super::service::Service;
 use super::task_definition::TaskDef;
 use crate::sizing;
@@ -223,25 +224,6 @@ pub const READ_ONLY_TASK_FIELDS: &[&str] = &[
     "registeredBy",
     "deregisteredAt",
 ];
-
-/// A document that is not one of the four shapes: the message says what was expected.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShapeError {
-    /// Where in the document (JSON pointer), when the problem is a field.
-    pub pointer: Option<PointerBuf>,
-    pub message: String,
-    pub hint: Option<String>,
-}
-
-impl ShapeError {
-    pub(crate) fn at(pointer: PointerBuf, message: String) -> Self {
-        ShapeError {
-            pointer: Some(pointer),
-            message,
-            hint: None,
-        }
-    }
-}
 
 const EXPECTED: &str = "expected an ECS task definition (`containerDefinitions`), `describe-task-definition` output (`taskDefinition`), a service definition or `describe-services` output (`services`)";
 

@@ -3,6 +3,7 @@
 
 pub mod arn;
 pub mod document;
+pub mod field;
 pub mod finding;
 pub mod inventory;
 pub mod service;

@@ -1,7 +1,6 @@
 //! An ECS service, typed, beside its raw JSON object.
 
-use super::document::ShapeError;
-use super::task_definition::{opt_str, ptr};
+use super::field::{ShapeError, opt_str, ptr};
 use crate::sizing;
 use json_patch::jsonptr::PointerBuf;
 use serde_json::{Map, Value};

@@ -1,6 +1,6 @@
 //! A task definition, typed, beside its raw JSON object.
 
-use super::document::ShapeError;
+use super::field::{ShapeError, opt_str, ptr};
 use crate::sizing::{self, Parsed, Quantity, SizeError};
 use json_patch::jsonptr::PointerBuf;
 use serde_json::{Map, Value};
@@ -53,32 +53,6 @@ pub struct TaskDef<'a> {
     pub container_errors: Vec<ContainerValueError>,
     /// `executionRoleArn` when set to a non-empty string.
     pub execution_role: Option<&'a str>,
-}
-
-pub(crate) fn ptr(base: &PointerBuf, tokens: &[&str]) -> PointerBuf {
-    let mut p = base.clone();
-    for t in tokens {
-        p.push_back(*t);
-    }
-    p
-}
-
-pub(crate) fn opt_str<'a>(
-    obj: &'a Map<String, Value>,
-    key: &str,
-    base: &PointerBuf,
-) -> Result<Option<&'a str>, ShapeError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(other) => Err(ShapeError::at(
-            ptr(base, &[key]),
-            format!(
-                "`{key}` is {}, expected a string",
-                sizing::json_type_name(other)
-            ),
-        )),
-    }
 }
 
 fn container_int(
