@@ -216,3 +216,22 @@ fn apply_live_checks_its_options_before_reaching_aws() {
         r.stderr
     );
 }
+
+#[test]
+fn errors_name_the_file_and_verbose_prints_the_cause() {
+    let missing = "tests/fixtures/no-such-journal.jsonl";
+    let r = run(&["rollback", missing]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        format!("error: cannot read `{missing}`: no such file or directory\n")
+    );
+    let r = run(&["-v", "rollback", missing]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("\n  Caused by: No such file or directory (os error 2)\n"),
+        "{}",
+        r.stderr
+    );
+}
