@@ -46,9 +46,13 @@ impl Outcome {
 /// How a check runs: on a Fargate task definition, on a Fargate service, or on an account
 /// region's inventory.
 pub enum Runner {
-    TaskDefinition(fn(&TaskDef<'_>, &Context<'_>) -> Vec<Finding>),
-    /// `Err` is the reason the check could not decide (reported as not checked).
-    Service(fn(&Service<'_>, &Context<'_>) -> Result<Vec<Finding>, String>),
+    /// At most one finding on a task definition.
+    TaskDefinition(fn(&TaskDef<'_>, &Context<'_>) -> Option<Finding>),
+    /// Any number of findings on a task definition.
+    TaskDefinitionFindings(fn(&TaskDef<'_>, &Context<'_>) -> Vec<Finding>),
+    /// At most one finding on a service; `Err` is the reason the check could not decide
+    /// (reported as not checked).
+    Service(fn(&Service<'_>, &Context<'_>) -> Result<Option<Finding>, String>),
     Account(fn(&AccountContext<'_>) -> Outcome),
 }
 
@@ -100,14 +104,16 @@ pub fn by_slug(slug: &str) -> Option<&'static CheckInfo> {
 pub fn task_def(td: &TaskDef<'_>, ctx: &Context<'_>) -> Outcome {
     let mut out = Outcome::default();
     for check in REGISTRY {
-        if let Runner::TaskDefinition(run) = check.run {
-            if check.info.slug == document::missing_task_size::INFO.slug
-                && document::unsupported_os::is_windows(td)
-            {
-                // GuardDuty cannot run on this task at all: sizing it for the agent would mislead.
-                return out;
-            }
-            out.findings.extend(run(td, ctx));
+        if check.info.slug == document::missing_task_size::INFO.slug
+            && document::unsupported_os::is_windows(td)
+        {
+            // GuardDuty cannot run on this task at all: sizing it for the agent would mislead.
+            return out;
+        }
+        match check.run {
+            Runner::TaskDefinition(run) => out.findings.extend(run(td, ctx)),
+            Runner::TaskDefinitionFindings(run) => out.findings.extend(run(td, ctx)),
+            _ => {}
         }
     }
     out

@@ -14,10 +14,16 @@ use std::io::{self, IsTerminal, Write};
 pub fn run(args: PlanArgs, printer: &Printer) -> Result<i32> {
     let opts = plan_options(&args.fix)?;
     let format = Format::from(args.format);
-    let plan = match Mode::of(&args.paths, &args.live)? {
+    // File mode or account mode, decided once: the plan, and its saved form for `--out`.
+    let (plan, saved) = match Mode::of(&args.paths, &args.live)? {
         Mode::Account(live) => {
             let show = format == Format::Text && !printer.quiet && io::stderr().is_terminal();
-            account_plan(live, &opts, printer, show)?
+            let plan = account_plan(live, &opts, printer, show)?;
+            let saved = args
+                .out
+                .as_ref()
+                .map(|_| Ok(planner::saved::for_account(&plan, live.profile.clone())));
+            (plan, saved)
         }
         Mode::Files(paths) => {
             let (origins, errors) = expand_inputs(paths)?;
@@ -27,7 +33,12 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<i32> {
                 fingerprint: args.out.is_some(),
                 ..opts.clone()
             };
-            build_plan(origins, errors, &opts)
+            let plan = build_plan(origins, errors, &opts);
+            let saved = args
+                .out
+                .as_ref()
+                .map(|_| planner::saved::for_files(&plan.docs, &opts).map_err(Error::usage));
+            (plan, saved)
         }
     };
     // In JSON-like formats the errors are part of the document; in text they go to stderr.
@@ -51,15 +62,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<i32> {
         args.diff.into(),
     )?;
     let mut code = plan.exit_code();
-    if let Some(out) = &args.out {
-        let saved = if args.live.live {
-            Ok(planner::saved::for_account(
-                &plan,
-                args.live.profile.clone(),
-            ))
-        } else {
-            planner::saved::for_files(&plan.docs, &opts).map_err(Error::usage)
-        };
+    if let (Some(out), Some(saved)) = (&args.out, saved) {
         match saved.and_then(|s| save(&s, out)) {
             Ok(()) => printer.status(&format!(
                 "saved the plan to `{}`; apply it with `fargate-rtm apply {}`",

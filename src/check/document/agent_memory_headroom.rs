@@ -37,14 +37,10 @@ taking the agent limit at the new size. Alternatively lower the containers' memo
 /// In the registry (`check::REGISTRY`).
 pub const CHECK: Check = Check {
     info: &INFO,
-    run: Runner::TaskDefinition(run),
+    run: Runner::TaskDefinition(check),
 };
 
-fn run(td: &TaskDef<'_>, _ctx: &Context<'_>) -> Vec<Finding> {
-    check(td).into_iter().collect()
-}
-
-pub fn check(td: &TaskDef<'_>) -> Option<Finding> {
+pub fn check(td: &TaskDef<'_>, _: &Context<'_>) -> Option<Finding> {
     let (cpu, mem) = td.valid_size()?;
     if !td.container_errors.is_empty() {
         return None;

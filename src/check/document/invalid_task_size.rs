@@ -36,14 +36,10 @@ Valid sizes (Linux): 256 CPU with 512, 1024, 2048 MiB; 512 with 1-4 GB; 1024 wit
 /// In the registry (`check::REGISTRY`).
 pub const CHECK: Check = Check {
     info: &INFO,
-    run: Runner::TaskDefinition(run),
+    run: Runner::TaskDefinitionFindings(check),
 };
 
-fn run(td: &TaskDef<'_>, _ctx: &Context<'_>) -> Vec<Finding> {
-    check(td)
-}
-
-pub fn check(td: &TaskDef<'_>) -> Vec<Finding> {
+pub fn check(td: &TaskDef<'_>, _: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (q, field) in [(Quantity::Cpu, &td.cpu), (Quantity::Memory, &td.memory)] {
         if let SizeField::Unreadable { raw, error } = field {

@@ -35,12 +35,8 @@ equivalent ECR policy.",
 /// In the registry (`check::REGISTRY`).
 pub const CHECK: Check = Check {
     info: &INFO,
-    run: Runner::TaskDefinition(run),
+    run: Runner::TaskDefinition(check),
 };
-
-fn run(td: &TaskDef<'_>, ctx: &Context<'_>) -> Vec<Finding> {
-    check(td, ctx).into_iter().collect()
-}
 
 pub fn check(td: &TaskDef<'_>, ctx: &Context<'_>) -> Option<Finding> {
     if td.execution_role.is_some() {

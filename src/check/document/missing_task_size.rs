@@ -30,14 +30,10 @@ memory limit for that size. The new value is written in the form of the other fi
 /// In the registry (`check::REGISTRY`).
 pub const CHECK: Check = Check {
     info: &INFO,
-    run: Runner::TaskDefinition(run),
+    run: Runner::TaskDefinition(check),
 };
 
-fn run(td: &TaskDef<'_>, _ctx: &Context<'_>) -> Vec<Finding> {
-    check(td).into_iter().collect()
-}
-
-pub fn check(td: &TaskDef<'_>) -> Option<Finding> {
+pub fn check(td: &TaskDef<'_>, _: &Context<'_>) -> Option<Finding> {
     let missing: Vec<&str> = [("cpu", &td.cpu), ("memory", &td.memory)]
         .into_iter()
         .filter(|(_, f)| matches!(f, SizeField::Missing))

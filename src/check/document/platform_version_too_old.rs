@@ -28,12 +28,8 @@ Fix (unsafe: `UpdateService` with a new platform version starts a new deployment
 /// In the registry (`check::REGISTRY`).
 pub const CHECK: Check = Check {
     info: &INFO,
-    run: Runner::Service(run),
+    run: Runner::Service(check),
 };
-
-fn run(svc: &Service<'_>, ctx: &Context<'_>) -> Result<Vec<Finding>, String> {
-    check(svc, ctx).map(|f| f.into_iter().collect())
-}
 
 /// Parses `1.3.0` into (1, 3, 0).
 pub fn parse_version(v: &str) -> Option<(u32, u32, u32)> {

@@ -28,14 +28,10 @@ documented limit.",
 /// In the registry (`check::REGISTRY`).
 pub const CHECK: Check = Check {
     info: &INFO,
-    run: Runner::TaskDefinition(run),
+    run: Runner::TaskDefinition(check),
 };
 
-fn run(td: &TaskDef<'_>, _ctx: &Context<'_>) -> Vec<Finding> {
-    check(td).into_iter().collect()
-}
-
-pub fn check(td: &TaskDef<'_>) -> Option<Finding> {
+pub fn check(td: &TaskDef<'_>, _: &Context<'_>) -> Option<Finding> {
     let (cpu, mem) = td.valid_size()?;
     let limit = sizing::table().agent_limit(cpu, mem);
     if limit.published {

@@ -27,14 +27,10 @@ the default is `X86_64`).",
 /// In the registry (`check::REGISTRY`).
 pub const CHECK: Check = Check {
     info: &INFO,
-    run: Runner::TaskDefinition(run),
+    run: Runner::TaskDefinition(check),
 };
 
-fn run(td: &TaskDef<'_>, _ctx: &Context<'_>) -> Vec<Finding> {
-    check(td).into_iter().collect()
-}
-
-pub fn check(td: &TaskDef<'_>) -> Option<Finding> {
+pub fn check(td: &TaskDef<'_>, _: &Context<'_>) -> Option<Finding> {
     let arch = td
         .cpu_architecture
         .filter(|a| !matches!(*a, "X86_64" | "ARM64"))?;

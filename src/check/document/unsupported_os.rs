@@ -23,19 +23,15 @@ or accept that it is not covered.",
 /// In the registry (`check::REGISTRY`).
 pub const CHECK: Check = Check {
     info: &INFO,
-    run: Runner::TaskDefinition(run),
+    run: Runner::TaskDefinition(check),
 };
-
-fn run(td: &TaskDef<'_>, _ctx: &Context<'_>) -> Vec<Finding> {
-    check(td).into_iter().collect()
-}
 
 pub fn is_windows(td: &TaskDef<'_>) -> bool {
     td.os_family
         .is_some_and(|os| os.to_ascii_uppercase().starts_with("WINDOWS"))
 }
 
-pub fn check(td: &TaskDef<'_>) -> Option<Finding> {
+pub fn check(td: &TaskDef<'_>, _: &Context<'_>) -> Option<Finding> {
     let os = td.os_family.filter(|_| is_windows(td))?;
     Some(Finding::new(
         &INFO,
