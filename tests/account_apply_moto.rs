@@ -233,6 +233,41 @@ fn a_task_definition_shared_by_three_services_is_registered_once() {
             "{svc}"
         );
     }
+    // The new revision is the old document with only the planned field changed: every other
+    // field AWS returned is registered as it was.
+    let (old, new) = block(async {
+        use fargate_rtm::aws::Ecs;
+        let aws = fargate_rtm::aws::sdk::SdkAws::new(&moto.config().await, REGION);
+        let arn = |n| format!("arn:aws:ecs:{REGION}:123456789012:task-definition/web:{n}");
+        (
+            aws.describe_task_definition(&arn(1))
+                .await
+                .unwrap()
+                .document,
+            aws.describe_task_definition(&arn(2))
+                .await
+                .unwrap()
+                .document,
+        )
+    });
+    let strip = |doc: &Value| {
+        let mut td = doc["taskDefinition"].clone();
+        for k in fargate_rtm::model::READ_ONLY_TASK_FIELDS {
+            td.as_object_mut().unwrap().remove(*k);
+        }
+        td
+    };
+    let (mut old_td, new_td) = (strip(&old), strip(&new));
+    assert_eq!(
+        (old_td["memory"].as_str(), new_td["memory"].as_str()),
+        (Some("512"), Some("1024"))
+    );
+    old_td["memory"] = new_td["memory"].clone();
+    assert_eq!(old_td, new_td);
+    assert!(
+        old_td["containerDefinitions"][0]["image"].is_string(),
+        "{old_td:#}"
+    );
 }
 
 #[test]
