@@ -279,14 +279,13 @@ pub(crate) async fn perform<A: Aws>(
             (Value::Null, Some(inverse))
         }
         Operation::RegisterTaskDefinition { from, patch, .. } => {
-            let read;
-            let document = match documents.get(from) {
-                Some(d) => d,
-                None => {
-                    read = aws.describe_task_definition(from).await?.document;
-                    &read
-                }
-            };
+            // Only from the document the precondition read and found as planned: a plan
+            // without the task definition's fingerprint does not say what it was made from.
+            let document = documents.get(from).ok_or_else(|| AwsError {
+                api: "ecs:RegisterTaskDefinition",
+                kind: ErrorKind::Other,
+                message: format!("`{from}` has no fingerprint in the plan; plan again"),
+            })?;
             let input = register_input(document, patch).map_err(|message| AwsError {
                 api: "ecs:RegisterTaskDefinition",
                 kind: ErrorKind::Other,
