@@ -3,7 +3,7 @@
 
 use crate::model::InputError;
 
-/// What went wrong, by what the user does about it.
+/// What went wrong, by what the user does about it (shown with `-v`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// The command line asks for something that cannot be done.
@@ -31,6 +31,19 @@ pub struct Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Usage => "usage",
+            Kind::Input => "input",
+            Kind::Aws => "aws",
+            Kind::Io => "io",
+            Kind::StalePlan => "stale plan",
+            Kind::NotConfirmed => "not confirmed",
+        }
+    }
+}
 
 impl Error {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
@@ -85,12 +98,6 @@ impl From<std::io::Error> for Error {
     /// Output that could not be written (stdout, stderr).
     fn from(e: std::io::Error) -> Self {
         Error::new(Kind::Io, format!("cannot write output: {e}")).caused_by(e)
-    }
-}
-
-impl From<crate::aws::AwsError> for Error {
-    fn from(e: crate::aws::AwsError) -> Self {
-        Error::new(Kind::Aws, e.to_string()).caused_by(e)
     }
 }
 

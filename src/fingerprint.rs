@@ -38,13 +38,18 @@ pub fn task_definition(document: &Value) -> String {
 }
 
 /// What `DescribeServices` reports about a service's running state rather than its
-/// configuration: it changes on its own, so it is left out of the fingerprint.
+/// configuration: it changes on its own (tasks start and stop, auto scaling sets the desired
+/// count, deployments roll), so it is left out of the fingerprint. A deployment by someone
+/// else still shows, in `taskDefinition`.
 pub const SERVICE_STATE_FIELDS: &[&str] = &[
     "events",
     "runningCount",
     "pendingCount",
+    "desiredCount",
     "deployments",
     "taskSets",
+    "currentServiceDeployment",
+    "currentServiceRevisions",
 ];
 
 /// The whole service as `DescribeServices` returned it, less its running state.

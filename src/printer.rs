@@ -74,11 +74,12 @@ impl Printer {
         }
     }
 
-    /// An error: `error: ...`, with `-v` each `Caused by: ...`, then `hint: ...`.
+    /// An error: `error: ...`, with `-v` its kind and each `Caused by: ...`, then `hint: ...`.
     pub fn report(&self, e: &Error) {
         let mut err = io::stderr().lock();
         let _ = writeln!(err, "{}: {}", self.label("1;31", "error"), e.message);
         if self.verbose {
+            let _ = writeln!(err, "  Kind: {}", e.kind.as_str());
             let mut cause = std::error::Error::source(e);
             while let Some(c) = cause {
                 let _ = writeln!(err, "  Caused by: {c}");

@@ -235,3 +235,36 @@ fn errors_name_the_file_and_verbose_prints_the_cause() {
         r.stderr
     );
 }
+
+#[test]
+fn registerable_does_not_go_with_live() {
+    let r = run(&["plan", "--live", "--registerable"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with(
+            "error: `--registerable` shapes files for `register-task-definition`; it does not go with `--live`"
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn an_account_plan_saved_by_an_older_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.plan.json");
+    std::fs::write(
+        &old,
+        r#"{"fargate-rtm-plan": 1, "created_by": "fargate-rtm 0.1.0", "live": {"profile": null, "operations": []}, "findings": []}"#,
+    )
+    .unwrap();
+    let r = run(&["apply", "--auto-approve", old.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("a live plan saved by an older fargate-rtm (format 1)")
+            && r.stderr.contains("`fargate-rtm plan --live --out FILE`"),
+        "{}",
+        r.stderr
+    );
+}

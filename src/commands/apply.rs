@@ -2,25 +2,26 @@
 //! changed (behind preconditions, with a journal). A saved plan is applied exactly as saved.
 
 use super::confirm::confirm;
-use super::plan::{account_plan, runtime};
-use super::{Mode, build_plan, expand_inputs, plan_options, plural};
+use super::plan::account_plan;
+use super::{
+    Mode, build_plan, clients, expand_inputs, plan_options, plural, runtime, stderr_style,
+};
 use crate::apply::account::execute;
 use crate::apply::files::{self as apply_files, Destination};
 use crate::apply::journal::{self, Journal};
 use crate::apply::preconditions::stale;
-use crate::aws::sdk::{self, SdkAws};
 use crate::cli::ApplyArgs;
 use crate::error::{Error, Kind, Result};
 use crate::model::{Applicability, InputError, Origin, Severity};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self as planner, Plan, PlannedOperation};
 use crate::printer::Printer;
-use crate::render::text::{self, Style};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::render::text;
+use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Write};
 
 pub fn run(args: ApplyArgs, printer: &Printer) -> Result<i32> {
-    match Mode::of(&args.paths, &args.live)? {
+    match Mode::of(&args.paths, &args.live, &args.fix)? {
         Mode::Account(live) => {
             // The same option checks as `plan` (`--platform-version`, `--execution-role-arn`).
             let opts = plan_options(&args.fix)?;
@@ -66,13 +67,6 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<i32> {
                 files(build_plan(origins, errors, &opts), false, &args, printer)
             }
         },
-    }
-}
-
-fn stderr_style(printer: &Printer) -> Style {
-    Style {
-        color: printer.stderr_color,
-        ..Default::default()
     }
 }
 
@@ -224,17 +218,6 @@ fn files(plan: Plan, from_file: bool, args: &ApplyArgs, printer: &Printer) -> Re
     Ok(if failed == 0 { 0 } else { 1 })
 }
 
-/// One SDK client set per region the operations touch.
-pub(super) async fn clients(
-    profile: Option<&str>,
-    regions: impl Iterator<Item = String>,
-) -> BTreeMap<String, SdkAws> {
-    let config = sdk::load_config(profile, None).await;
-    regions
-        .map(|r| (r.clone(), SdkAws::new(&config, &r)))
-        .collect()
-}
-
 /// Confirms once, checks every precondition, then carries out the operations with a journal.
 fn operations(
     ops: &[PlannedOperation],
@@ -278,8 +261,10 @@ fn operations(
             .clone()
             .unwrap_or_else(journal::default_journal_path);
         let mut journal = Journal::open(&path).map_err(|e| {
-            Error::io("open the journal", &path, e)
-                .with_hint("choose another path with `--journal`; nothing was changed")
+            let mut err = Error::io("open the journal", &path, e)
+                .with_hint("choose another path with `--journal`");
+            err.message.push_str("; nothing was changed");
+            err
         })?;
         let outcome = execute(&regions, ops, &mut journal)
             .await

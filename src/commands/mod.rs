@@ -7,13 +7,16 @@ pub mod explain;
 pub mod plan;
 pub mod rollback;
 
+use crate::aws::sdk::{self, SdkAws};
 use crate::check::{self, document::platform_version_too_old};
 use crate::cli::{Cli, Command, FixArgs, LiveArgs};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::input::files;
 use crate::model::{self, InputError, Origin};
 use crate::plan::{self as planner, Plan, PlanOptions};
 use crate::printer::Printer;
+use crate::render::text::Style;
+use std::collections::BTreeMap;
 
 /// Runs the command; returns the process exit code.
 pub fn run(cli: Cli, printer: &Printer) -> i32 {
@@ -40,7 +43,13 @@ pub enum Mode<'a> {
 }
 
 impl<'a> Mode<'a> {
-    pub fn of(paths: &'a [String], live: &'a LiveArgs) -> Result<Self> {
+    pub fn of(paths: &'a [String], live: &'a LiveArgs, fix: &FixArgs) -> Result<Self> {
+        if live.live && fix.registerable {
+            return Err(Error::usage(
+                "`--registerable` shapes files for `register-task-definition`; it does not go with `--live`",
+            )
+            .with_hint("`apply --live` registers new revisions itself"));
+        }
         match (live.live, paths.is_empty()) {
             (true, true) => Ok(Mode::Account(live)),
             (true, false) => Err(Error::usage("give either files or `--live`, not both")),
@@ -114,6 +123,33 @@ pub fn build_plan(origins: Vec<Origin>, mut errors: Vec<InputError>, opts: &Plan
 fn save(saved: &planner::saved::SavedPlan, out: &std::path::Path) -> Result<()> {
     crate::apply::files::write_atomic(out, &saved.to_bytes(), Some(0o600))
         .map_err(|e| Error::io("write", out, e))
+}
+
+/// A single-threaded runtime for the AWS calls of one command.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(Kind::Io, "cannot start the async runtime").caused_by(e))
+}
+
+/// One SDK client set per region.
+async fn clients(
+    profile: Option<&str>,
+    regions: impl Iterator<Item = String>,
+) -> BTreeMap<String, SdkAws> {
+    let config = sdk::load_config(profile, None).await;
+    regions
+        .map(|r| (r.clone(), SdkAws::new(&config, &r)))
+        .collect()
+}
+
+/// How the plan is drawn on stderr (when stdout carries data, or before a confirmation).
+fn stderr_style(printer: &Printer) -> Style {
+    Style {
+        color: printer.stderr_color,
+        ..Default::default()
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -1,9 +1,9 @@
 //! `plan`: read-only. Files or an account into a plan, rendered; `--out` saves it.
 
-use super::{Mode, build_plan, expand_inputs, plan_options, save};
+use super::{Mode, build_plan, expand_inputs, plan_options, runtime, save};
 use crate::aws::sdk;
 use crate::cli::{LiveArgs, PlanArgs};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Result};
 use crate::input::account::{self, Scope};
 use crate::model::InputError;
 use crate::plan::{self as planner, Plan, PlanOptions};
@@ -15,7 +15,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<i32> {
     let opts = plan_options(&args.fix)?;
     let format = Format::from(args.format);
     // File mode or account mode, decided once: the plan, and its saved form for `--out`.
-    let (plan, saved) = match Mode::of(&args.paths, &args.live)? {
+    let (plan, saved) = match Mode::of(&args.paths, &args.live, &args.fix)? {
         Mode::Account(live) => {
             let show = format == Format::Text && !printer.quiet && io::stderr().is_terminal();
             let plan = account_plan(live, &opts, printer, show)?;
@@ -91,14 +91,6 @@ fn render(
         Format::Patch => render::patches(plan, out),
         Format::Sarif => render::write_json(out, &render::sarif::to_value(plan)),
     }
-}
-
-/// A single-threaded runtime for the AWS calls of one command.
-pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::new(Kind::Io, "cannot start the async runtime").caused_by(e))
 }
 
 /// Scans every region of the account concurrently and plans each.

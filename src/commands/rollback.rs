@@ -1,10 +1,8 @@
 //! `rollback JOURNAL`: undo an account apply's completed steps, newest first, after one
 //! confirmation; journaled in the same file, so a second rollback does nothing.
 
-use super::apply::clients;
 use super::confirm::confirm;
-use super::plan::runtime;
-use super::plural;
+use super::{clients, plural, runtime, stderr_style};
 use crate::apply::journal::{Journal, pending_undo};
 use crate::apply::rollback::rollback;
 use crate::cli::RollbackArgs;
@@ -12,7 +10,7 @@ use crate::error::{Error, Kind, Result};
 use crate::model::Applicability;
 use crate::plan::PlannedOperation;
 use crate::printer::Printer;
-use crate::render::text::{self, Style};
+use crate::render::text;
 use std::collections::BTreeSet;
 
 pub fn run(args: RollbackArgs, printer: &Printer) -> Result<i32> {
@@ -43,14 +41,7 @@ pub fn run(args: RollbackArgs, printer: &Printer) -> Result<i32> {
             fingerprint: None,
         })
         .collect();
-    text::operations(
-        &ops,
-        &mut printer.stderr(),
-        Style {
-            color: printer.stderr_color,
-            ..Default::default()
-        },
-    )?;
+    text::operations(&ops, &mut printer.stderr(), stderr_style(printer))?;
     let n = steps.len();
     confirm(
         &format!("Roll back {n} step{}?", plural(n)),

@@ -113,6 +113,8 @@ pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy
     let mut opts = opts.clone();
     opts.checks.account = Some((inv.identity.account.clone(), inv.identity.partition.clone()));
     opts.materialize = true;
+    // Account documents are registered by `apply --live`, never reshaped for a file.
+    opts.registerable = false;
     let mut plan = Plan::default();
     for (cluster, e) in &inv.errors {
         plan.errors.push(InputError::new(

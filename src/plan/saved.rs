@@ -9,8 +9,12 @@ use json_patch::PatchOperation;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-/// The key that marks a saved plan file.
+/// The key that marks a saved plan file; its value is the format.
 pub const PLAN_MARKER: &str = "fargate-rtm-plan";
+
+/// The format written: 2 since account plans fingerprint whole documents (file plans of format
+/// 1 are read the same).
+pub const FORMAT: u32 = 2;
 
 /// A saved plan, of files or of an account: what `apply PLAN_FILE` carries out, with the
 /// fingerprints it checks first. Secrets are never in it (findings redacted, documents absent).
@@ -87,7 +91,7 @@ fn redacted_findings<'a>(
 /// The saved form of an account plan.
 pub fn for_account(plan: &Plan, profile: Option<String>) -> SavedPlan {
     SavedPlan {
-        format: 1,
+        format: FORMAT,
         created_by: created_by(),
         options: None,
         inputs: Vec::new(),
@@ -123,7 +127,7 @@ pub fn for_files(docs: &[DocPlan], opts: &PlanOptions) -> Result<SavedPlan, Stri
         });
     }
     Ok(SavedPlan {
-        format: 1,
+        format: FORMAT,
         created_by: created_by(),
         options: Some(SavedOptions {
             execution_role_arn: opts.checks.execution_role_arn.clone(),
@@ -148,14 +152,34 @@ impl SavedPlan {
     /// is the file, for the error.
     pub fn parse(name: &str, bytes: &[u8]) -> Option<Result<SavedPlan, InputError>> {
         let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-        value.get(PLAN_MARKER)?;
-        Some(serde_json::from_value(value).map_err(|e| {
-            InputError::new(
-                name,
-                format!("not a readable plan file: {e}"),
-                Some("save a new one with `fargate-rtm plan --out FILE`"),
+        let format = value.get(PLAN_MARKER)?.as_u64();
+        let (what, hint) = if value.get("live").is_some() {
+            (
+                "live plan",
+                "save a new one with `fargate-rtm plan --live --out FILE`",
             )
-        }))
+        } else {
+            (
+                "plan file",
+                "save a new one with `fargate-rtm plan --out FILE`",
+            )
+        };
+        // Account plans before format 2 fingerprinted a subset of each task definition.
+        if value.get("live").is_some() && format.is_some_and(|f| f < 2) {
+            return Some(Err(InputError::new(
+                name,
+                format!(
+                    "a {what} saved by an older fargate-rtm (format {})",
+                    format.unwrap_or(0)
+                ),
+                Some(hint),
+            )));
+        }
+        Some(
+            serde_json::from_value(value).map_err(|e| {
+                InputError::new(name, format!("not a readable {what}: {e}"), Some(hint))
+            }),
+        )
     }
 }
 
