@@ -5,7 +5,9 @@
 
 mod support;
 
+mod account_apply_fake;
 mod account_apply_moto;
+mod account_checks;
 mod account_plan;
 mod account_scan_moto;
 mod apply_files;

@@ -1,6 +1,7 @@
 //! AWS behind narrow traits, one per service, in our own words. `sdk/` is the only place that
 //! names SDK types; `fake` is a stateful in-memory account behind the same traits.
 
+pub mod fake;
 pub mod sdk;
 pub mod types;
 

@@ -1,0 +1,58 @@
+//! Sts, GuardDuty and Organizations against the fake account.
+
+use super::{FakeAws, err, not_found};
+use crate::aws::{
+    AwsResult, Detector, ErrorKind, GuardDuty, Identity, Organization, Organizations, ScpLevel, Sts,
+};
+
+impl Sts for FakeAws {
+    fn region(&self) -> &str {
+        &self.region
+    }
+
+    async fn caller_identity(&self) -> AwsResult<Identity> {
+        self.read(&["sts:GetCallerIdentity"], |a| Ok(a.identity.clone()))
+    }
+}
+
+impl GuardDuty for FakeAws {
+    async fn detector(&self) -> AwsResult<Option<Detector>> {
+        if !self.read(&["guardduty:ListDetectors"], |a| Ok(a.detector.is_some()))? {
+            return Ok(None);
+        }
+        self.read(&["guardduty:GetDetector"], |a| Ok(a.detector.clone()))
+    }
+}
+
+const NOT_IN_USE: &str =
+    "AWSOrganizationsNotInUseException: Your account is not a member of an organization.";
+
+impl Organizations for FakeAws {
+    async fn organization(&self) -> AwsResult<Organization> {
+        let api = "organizations:DescribeOrganization";
+        self.read(&[api], |a| {
+            a.organization
+                .clone()
+                .ok_or_else(|| err(api, ErrorKind::NotInOrganization, NOT_IN_USE))
+        })
+    }
+
+    async fn scp_path(&self, account: &str) -> AwsResult<Vec<ScpLevel>> {
+        let apis = [
+            "organizations:ListParents",
+            "organizations:ListPoliciesForTarget",
+            "organizations:DescribePolicy",
+        ];
+        self.read(&apis, |a| {
+            if a.organization.is_none() {
+                return Err(err(apis[0], ErrorKind::NotInOrganization, NOT_IN_USE));
+            }
+            a.scps.get(account).cloned().ok_or_else(|| {
+                not_found(
+                    apis[0],
+                    format!("ChildNotFoundException: account {account} is not in the organization"),
+                )
+            })
+        })
+    }
+}

@@ -1,0 +1,246 @@
+//! `apply --live` and `rollback` against the in-memory fake account: every operation of a plan
+//! with several fixes, read back and planned again; a task definition shared by two services
+//! registered once from its whole document; rollback back to the prior state; a failure in the
+//! middle; a plan that went stale.
+
+use crate::account_checks::{fake, plan, text};
+use crate::snap;
+use crate::support::block;
+use fargate_rtm::apply::account::{Outcome, execute};
+use fargate_rtm::apply::journal::{Journal, pending_undo};
+use fargate_rtm::apply::preconditions::stale;
+use fargate_rtm::apply::rollback::rollback;
+use fargate_rtm::aws::ErrorKind;
+use fargate_rtm::aws::fake::{Account, FakeAws};
+use fargate_rtm::plan::{Plan, PlannedOperation};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+const FIXTURE: &str = "tests/fixtures/account/apply/several-fixes.json";
+const REGION: &str = "us-east-1";
+const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3";
+const NEW_TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:4";
+
+/// The fake as `apply` gets it: one client per region.
+fn clients() -> BTreeMap<String, FakeAws> {
+    [(REGION.to_string(), fake(FIXTURE))].into()
+}
+
+fn slugs(p: &Plan) -> Vec<&'static str> {
+    let mut s: Vec<_> = p.findings().map(|f| f.check.slug).collect();
+    s.sort();
+    s
+}
+
+struct Run {
+    outcome: Outcome,
+    journal: Journal,
+    _dir: tempfile::TempDir,
+}
+
+fn apply(regions: &BTreeMap<String, FakeAws>, ops: &[PlannedOperation]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let mut journal = Journal::open(&dir.path().join("journal.jsonl")).unwrap();
+    let outcome = block(execute(regions, ops, &mut journal)).unwrap();
+    Run {
+        outcome,
+        journal,
+        _dir: dir,
+    }
+}
+
+/// Undoes what the journal records as done and not undone yet.
+fn undo(regions: &BTreeMap<String, FakeAws>, run: &mut Run, deregister: bool) -> Outcome {
+    let text = std::fs::read_to_string(&run.journal.path).unwrap();
+    let steps = pending_undo(&text).unwrap();
+    block(rollback(regions, &steps, deregister, &mut run.journal)).unwrap()
+}
+
+/// `before` with the revision the apply registered, in the given status.
+fn with_new_revision(before: &Account, after: &Account, status: &str) -> Account {
+    let mut expected = before.clone();
+    let new = after.task_definitions[NEW_TD].clone();
+    assert_eq!(new["taskDefinition"]["status"], status);
+    expected.task_definitions.insert(NEW_TD.into(), new);
+    expected
+}
+
+fn service<'a>(a: &'a Account, name: &str) -> &'a Value {
+    a.services
+        .iter()
+        .find(|s| s["serviceName"] == name)
+        .unwrap()
+}
+
+#[test]
+fn account_apply_fixes_everything_once_and_rollback_restores_the_account() {
+    let regions = clients();
+    let aws = &regions[REGION];
+    let before = aws.account();
+    let p = plan(aws);
+    assert_eq!(
+        slugs(&p),
+        [
+            "agent-memory-headroom",
+            "execution-role-lacks-ecr-access",
+            "no-ecr-network-path",
+            "no-ecr-network-path",
+            "platform-version-too-old",
+        ],
+        "{}",
+        text(&p)
+    );
+    let ops = &p.account.operations;
+    assert!(block(stale(&regions, ops)).is_empty());
+
+    let mut run = apply(&regions, ops);
+    assert!(run.outcome.failed.is_none(), "{:?}", run.outcome.failed);
+    assert_eq!(run.outcome.done, ops.len());
+    let log = aws.log();
+    snap!("account-apply-log", log.join("\n"));
+
+    // Nothing is left to fix.
+    let again = plan(aws);
+    assert_eq!(slugs(&again), Vec::<&str>::new(), "{}", text(&again));
+    assert!(again.account.operations.is_empty());
+    assert_eq!(again.exit_code(), 0);
+
+    // One new revision for both services, from the whole document: the planned change, and
+    // every field the planner does not know kept.
+    let after = aws.account();
+    let registered = log
+        .iter()
+        .filter(|l| l.starts_with("ecs:RegisterTaskDefinition"))
+        .count();
+    assert_eq!(registered, 1, "{log:#?}");
+    for name in ["web", "worker"] {
+        assert_eq!(service(&after, name)["taskDefinition"], NEW_TD);
+    }
+    assert_eq!(service(&after, "worker")["platformVersion"], "LATEST");
+    let old = &before.task_definitions[TD]["taskDefinition"];
+    let new = &after.task_definitions[NEW_TD]["taskDefinition"];
+    assert_eq!(new["memory"], "1024");
+    assert_eq!(new["revision"], 4);
+    for field in [
+        "containerDefinitions",
+        "ephemeralStorage",
+        "runtimePlatform",
+        "executionRoleArn",
+    ] {
+        assert_eq!(new[field], old[field], "{field}");
+    }
+    assert_eq!(
+        new["containerDefinitions"][0]["linuxParameters"],
+        json!({"initProcessEnabled": true})
+    );
+    assert_eq!(
+        after.task_definitions[NEW_TD]["tags"],
+        before.task_definitions[TD]["tags"]
+    );
+    assert_eq!(
+        after.task_definitions[TD], before.task_definitions[TD],
+        "web:3 is kept as it was"
+    );
+
+    // Rollback: everything but the new revision, which is kept unless asked.
+    let undone = undo(&regions, &mut run, false);
+    assert!(undone.failed.is_none(), "{:?}", undone.failed);
+    assert_eq!(undone.skipped.len(), 1, "{:?}", undone.skipped);
+    assert!(undone.skipped[0].contains("pass `--deregister`"));
+    snap!("account-rollback-log", aws.log()[log.len()..].join("\n"));
+    assert_eq!(aws.account(), with_new_revision(&before, &after, "ACTIVE"));
+
+    // Asked to, a second rollback deregisters it (it stays, `INACTIVE`, as in AWS).
+    let undone = undo(&regions, &mut run, true);
+    assert_eq!((undone.done, undone.failed), (1, None));
+    let now = aws.account();
+    assert_eq!(now, with_new_revision(&before, &now, "INACTIVE"));
+    // And a third has nothing left to do.
+    let undone = undo(&regions, &mut run, true);
+    assert_eq!(undone.done + undone.skipped.len(), 0);
+}
+
+#[test]
+fn account_apply_stops_at_a_failure_and_rollback_restores_the_prior_state() {
+    for (api, ran) in [("ec2:CreateVpcEndpoint", 2), ("ecs:UpdateService", 6)] {
+        let regions = clients();
+        let aws = &regions[REGION];
+        let before = aws.account();
+        let p = plan(aws);
+        let ops = &p.account.operations;
+        aws.fail(api, ErrorKind::Throttled);
+        let mut run = apply(&regions, ops);
+        let (title, error) = run.outcome.failed.clone().expect("the run stops");
+        assert!(
+            error.contains(&format!("`{api}`: throttled")),
+            "{api}: {error}"
+        );
+        assert_eq!(run.outcome.done, ran, "{api}: {title}");
+        assert_eq!(run.outcome.skipped.len(), ops.len() - ran - 1, "{api}");
+        assert!(
+            run.outcome
+                .skipped
+                .iter()
+                .all(|s| s.ends_with("not run, an earlier step failed")),
+            "{api}"
+        );
+        assert!(
+            aws.log()
+                .last()
+                .is_some_and(|l| l.starts_with(api) && l.contains("failed (Throttled")),
+            "{api}: {:#?}",
+            aws.log()
+        );
+        assert_ne!(aws.account(), before, "{api}: the first steps were applied");
+
+        let undone = undo(&regions, &mut run, true);
+        assert!(undone.failed.is_none(), "{api}: {:?}", undone.failed);
+        let after = aws.account();
+        if after.task_definitions.contains_key(NEW_TD) {
+            assert_eq!(
+                after,
+                with_new_revision(&before, &after, "INACTIVE"),
+                "{api}"
+            );
+        } else {
+            assert_eq!(after, before, "{api}");
+        }
+    }
+}
+
+#[test]
+fn account_apply_of_a_stale_plan_changes_nothing() {
+    // Someone moves the worker to 1.4.0 between plan and apply: the check before the run sees it.
+    let regions = clients();
+    let aws = &regions[REGION];
+    let p = plan(aws);
+    aws.edit(|a| {
+        if let Some(s) = a.services.iter_mut().find(|s| s["serviceName"] == "worker") {
+            s["platformVersion"] = "1.4.0".into();
+        }
+    });
+    assert_eq!(
+        block(stale(&regions, &p.account.operations)),
+        ["service `worker` changed"]
+    );
+
+    // Someone changes the role: the run itself stops before its first step.
+    let regions = clients();
+    let aws = &regions[REGION];
+    let p = plan(aws);
+    aws.edit(|a| {
+        if let Some(r) = a.roles.get_mut("ecsTaskExecutionRole") {
+            r.inline.insert("more".into(), json!({"Statement": []}));
+        }
+    });
+    let before = aws.account();
+    let run = apply(&regions, &p.account.operations);
+    let (_, error) = run.outcome.failed.clone().expect("the run stops");
+    assert_eq!(
+        error,
+        "the plan is stale: role `ecsTaskExecutionRole` changed"
+    );
+    assert_eq!(run.outcome.done, 0);
+    assert_eq!(aws.log(), Vec::<String>::new());
+    assert_eq!(aws.account(), before);
+}

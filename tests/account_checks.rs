@@ -1,0 +1,173 @@
+//! Each account check fails on its `tests/fixtures/account/<slug>.fail.json` account and passes
+//! on `<slug>.pass.json`, an account that differs only in what the check decides on; both are
+//! scanned from the in-memory fake through the `aws` traits and planned as `plan --live` does.
+//! The text output of each failing account is snapshotted; a read that is denied is reported as
+//! not checked, never as a pass.
+
+use crate::snap;
+use crate::support::{block, root};
+use fargate_rtm::aws::ErrorKind;
+use fargate_rtm::aws::fake::FakeAws;
+use fargate_rtm::check::{self, EcrPolicy};
+use fargate_rtm::input::account::{Progress, Scope, scan};
+use fargate_rtm::model::CheckInfo;
+use fargate_rtm::plan::account::plan_inventory;
+use fargate_rtm::plan::{Plan, PlanOptions};
+use fargate_rtm::render::text::{Style, render};
+
+struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// The checks that need an account, from the registry.
+fn account_checks() -> impl Iterator<Item = &'static CheckInfo> {
+    check::REGISTRY
+        .iter()
+        .filter(|c| c.needs_account())
+        .map(|c| c.info)
+}
+
+fn fixture(slug: &str, kind: &str) -> String {
+    format!("tests/fixtures/account/{slug}.{kind}.json")
+}
+
+pub fn fake(path: &str) -> FakeAws {
+    let text = std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    FakeAws::from_json(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// What `plan --live` scans (the default execution role is the CLI's default).
+pub fn scope() -> Scope {
+    Scope {
+        default_execution_role: Some("ecsTaskExecutionRole".into()),
+        ..Default::default()
+    }
+}
+
+/// Scans the fake and plans it as `plan --live` does.
+pub fn plan(fake: &FakeAws) -> Plan {
+    let inv = block(scan(fake, &scope(), &NoProgress)).expect("the identity is readable");
+    let opts = PlanOptions {
+        materialize: true,
+        ..Default::default()
+    };
+    plan_inventory(&inv, &opts, EcrPolicy::Scoped)
+}
+
+pub fn text(plan: &Plan) -> String {
+    let mut out = Vec::new();
+    let style = Style {
+        color: false,
+        ..Default::default()
+    };
+    render(plan, &mut out, style).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn slugs(plan: &Plan) -> Vec<&'static str> {
+    plan.findings().map(|f| f.check.slug).collect()
+}
+
+fn not_checked(plan: &Plan) -> Vec<String> {
+    plan.not_checked()
+        .map(|n| format!("{} {}: {}", n.check.slug, n.subject, n.reason))
+        .collect()
+}
+
+#[test]
+fn account_check_fixtures_and_snapshots_exist_for_every_check() {
+    for c in account_checks() {
+        for kind in ["fail", "pass"] {
+            let path = fixture(c.slug, kind);
+            assert!(root().join(&path).is_file(), "{path} is missing");
+        }
+        let snap = format!("snapshots/account-check-{}.snap", c.slug);
+        assert!(root().join(&snap).is_file(), "{snap} is missing");
+    }
+}
+
+#[test]
+fn account_checks_fail_on_the_fail_fixture_and_pass_on_the_pass_fixture() {
+    for c in account_checks() {
+        let fail = fixture(c.slug, "fail");
+        let p = plan(&fake(&fail));
+        assert_eq!(slugs(&p), [c.slug], "{fail}:\n{}", text(&p));
+        assert_eq!(not_checked(&p), Vec::<String>::new(), "{fail}");
+        let expected = if c.severity == fargate_rtm::model::Severity::Error {
+            2
+        } else {
+            0
+        };
+        assert_eq!(p.exit_code(), expected, "{fail}");
+
+        let pass = fixture(c.slug, "pass");
+        let p = plan(&fake(&pass));
+        assert_eq!(slugs(&p), Vec::<&str>::new(), "{pass}:\n{}", text(&p));
+        assert_eq!(not_checked(&p), Vec::<String>::new(), "{pass}");
+        assert!(p.account.operations.is_empty(), "{pass}");
+        assert_eq!(p.exit_code(), 0, "{pass}");
+    }
+}
+
+/// The summary line counts a document as ready by its own findings only, so a live finding on
+/// a service (`no-ecr-network-path`, `s3-egress-blocked`, `stale-deployment`) leaves it counted
+/// "ready" beside "1 error": recorded here as it is, not as intended.
+#[test]
+fn account_check_outputs() {
+    for c in account_checks() {
+        let p = plan(&fake(&fixture(c.slug, "fail")));
+        snap!(format!("account-check-{}", c.slug), text(&p));
+    }
+}
+
+#[test]
+fn account_reads_that_are_denied_are_not_checked_never_passed() {
+    // Each read, denied on an account where its check would pass.
+    let cases = [
+        (
+            "guardduty:ListDetectors",
+            "runtime-monitoring-disabled",
+            "runtime-monitoring-disabled.pass.json",
+        ),
+        (
+            "organizations:ListPoliciesForTarget",
+            "scp-denies-telemetry",
+            "scp-denies-telemetry.pass.json",
+        ),
+        (
+            "iam:ListAttachedRolePolicies",
+            "execution-role-lacks-ecr-access",
+            "execution-role-lacks-ecr-access.pass.json",
+        ),
+        (
+            "ec2:DescribeRouteTables",
+            "no-ecr-network-path",
+            "no-ecr-network-path.pass.json",
+        ),
+        (
+            "ecs:ListTasks",
+            "stale-deployment",
+            "stale-deployment.pass.json",
+        ),
+    ];
+    for (api, slug, file) in cases {
+        let fake = fake(&format!("tests/fixtures/account/{file}"));
+        fake.fail_always(api, ErrorKind::AccessDenied);
+        let p = plan(&fake);
+        assert!(!slugs(&p).contains(&slug), "{api}: {:?}", slugs(&p));
+        let reasons: Vec<String> = p
+            .not_checked()
+            .filter(|n| n.check.slug == slug)
+            .map(|n| n.reason.clone())
+            .collect();
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.contains(&format!("`{api}`: access denied"))),
+            "{api}: {reasons:?}\n{}",
+            text(&p)
+        );
+        assert_eq!(p.exit_code(), 1, "{api}: not checked is not ready");
+        assert!(text(&p).contains("not checked"), "{api}");
+    }
+}
