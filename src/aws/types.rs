@@ -89,6 +89,18 @@ pub struct Service {
     pub primary_deployment_at: Option<i64>,
 }
 
+/// Fields of `DescribeTaskDefinition` output that `RegisterTaskDefinition` rejects.
+pub const READ_ONLY_TASK_FIELDS: &[&str] = &[
+    "taskDefinitionArn",
+    "revision",
+    "status",
+    "requiresAttributes",
+    "compatibilities",
+    "registeredAt",
+    "registeredBy",
+    "deregisteredAt",
+];
+
 /// A task definition as `DescribeTaskDefinition` returned it: `{"taskDefinition": {...},
 /// "tags": [...]}`, every field kept, so it is planned like a file of that shape and registered
 /// from the patched document.

@@ -214,16 +214,7 @@ const SERVICE_KEYS: &[&str] = &[
 ];
 
 /// Fields of `DescribeTaskDefinition` output that `RegisterTaskDefinition` rejects.
-pub const READ_ONLY_TASK_FIELDS: &[&str] = &[
-    "taskDefinitionArn",
-    "revision",
-    "status",
-    "requiresAttributes",
-    "compatibilities",
-    "registeredAt",
-    "registeredBy",
-    "deregisteredAt",
-];
+pub use crate::aws::types::READ_ONLY_TASK_FIELDS;
 
 const EXPECTED: &str = "expected an ECS task definition (`containerDefinitions`), `describe-task-definition` output (`taskDefinition`), a service definition or `describe-services` output (`services`)";
 

@@ -1,8 +1,8 @@
 //! Ecs against the fake account.
 
 use super::{Account, FakeAws, FakeCluster, invalid, not_found};
+use crate::aws::READ_ONLY_TASK_FIELDS;
 use crate::aws::{AwsResult, AwsVpc, Cluster, Ecs, Service, Task, TaskDefinition};
-use crate::model::READ_ONLY_TASK_FIELDS;
 use serde_json::{Map, Value, json};
 
 /// The cluster named by name or ARN, with its ARN.
