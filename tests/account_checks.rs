@@ -109,14 +109,22 @@ fn account_checks_fail_on_the_fail_fixture_and_pass_on_the_pass_fixture() {
     }
 }
 
-/// The summary line counts a document as ready by its own findings only, so a live finding on
-/// a service (`no-ecr-network-path`, `s3-egress-blocked`, `stale-deployment`) leaves it counted
-/// "ready" beside "1 error": recorded here as it is, not as intended.
+/// The text of each failing account. An account finding on a service (`no-ecr-network-path`,
+/// `s3-egress-blocked`, `stale-deployment`) makes that service's document "not ready" in the
+/// summary line, never "ready" beside an error.
 #[test]
 fn account_check_outputs() {
     for c in account_checks() {
         let p = plan(&fake(&fixture(c.slug, "fail")));
-        snap!(format!("account-check-{}", c.slug), text(&p));
+        let out = text(&p);
+        let on_a_document = p.account.findings.iter().any(|f| {
+            f.severity == fargate_rtm::model::Severity::Error
+                && p.docs.iter().any(|d| d.resource == f.resource)
+        });
+        if on_a_document {
+            assert!(!out.contains(", 0 not ready"), "{}:\n{out}", c.slug);
+        }
+        snap!(format!("account-check-{}", c.slug), out);
     }
 }
 

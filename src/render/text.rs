@@ -331,10 +331,22 @@ pub fn summary(plan: &Plan) -> String {
     let mut ready = 0;
     let mut not_ready = 0;
     let mut skipped = 0;
+    let mut undecided = 0;
     for d in &plan.docs {
-        if d.findings.iter().any(|f| f.severity == Severity::Error) {
+        // What the account checks found on the same resource (a service) counts too.
+        let on_it = |r: &str| r == d.resource;
+        let mut findings = d
+            .findings
+            .iter()
+            .chain(plan.account.findings.iter().filter(|f| on_it(&f.resource)));
+        let not_checked = !d.not_checked.is_empty()
+            || plan.account.not_checked.iter().any(|n| on_it(&n.resource));
+        if findings.any(|f| f.severity == Severity::Error) {
             not_ready += 1;
-        } else if d.findings.is_empty() && d.not_checked.is_empty() && !d.skipped.is_empty() {
+        } else if not_checked {
+            // Never counted as ready: something that decides it could not be read.
+            undecided += 1;
+        } else if d.findings.is_empty() && !d.skipped.is_empty() {
             skipped += 1;
         } else {
             ready += 1;
@@ -353,6 +365,9 @@ pub fn summary(plan: &Plan) -> String {
         "{}: {ready} ready, {not_ready} not ready",
         plural(plan.docs.len() + plan.errors.len(), "document", "documents")
     )];
+    if undecided > 0 {
+        parts[0].push_str(&format!(", {undecided} not checked"));
+    }
     if skipped > 0 {
         parts[0].push_str(&format!(", {skipped} skipped"));
     }
