@@ -3,12 +3,22 @@
 
 use crate::support::block;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use fargate_rtm::aws::{Ecs, ErrorKind, GuardDuty, Iam, Organizations, sdk::SdkAws};
+use fargate_rtm::aws::{Ec2, Ecs, ErrorKind, GuardDuty, Iam, Organizations, sdk::SdkAws};
 use serde_json::json;
 
 fn aws(
     ecs: Vec<aws_smithy_mocks::Rule>,
     iam: Vec<aws_smithy_mocks::Rule>,
+    guardduty: Vec<aws_smithy_mocks::Rule>,
+    organizations: Vec<aws_smithy_mocks::Rule>,
+) -> SdkAws {
+    aws_with_ec2(ecs, iam, vec![], guardduty, organizations)
+}
+
+fn aws_with_ec2(
+    ecs: Vec<aws_smithy_mocks::Rule>,
+    iam: Vec<aws_smithy_mocks::Rule>,
+    ec2: Vec<aws_smithy_mocks::Rule>,
     guardduty: Vec<aws_smithy_mocks::Rule>,
     organizations: Vec<aws_smithy_mocks::Rule>,
 ) -> SdkAws {
@@ -19,11 +29,7 @@ fn aws(
         "us-east-1",
         mock_client!(aws_sdk_ecs, RuleMode::MatchAny, &ecs, retry),
         mock_client!(aws_sdk_iam, RuleMode::MatchAny, &iam),
-        mock_client!(
-            aws_sdk_ec2,
-            RuleMode::MatchAny,
-            &Vec::<aws_smithy_mocks::Rule>::new()
-        ),
+        mock_client!(aws_sdk_ec2, RuleMode::MatchAny, &ec2),
         mock_client!(
             aws_sdk_sts,
             RuleMode::MatchAny,
@@ -265,4 +271,59 @@ fn every_page_is_read_and_counted() {
     let aws = aws(vec![first, second], vec![], vec![], vec![]);
     assert_eq!(block(aws.list_clusters()).unwrap(), ["a", "b", "c"]);
     assert_eq!(aws.calls().get("ecs:ListClusters"), Some(&2));
+}
+
+#[test]
+fn ec2_not_found_codes_and_refused_endpoint_deletions() {
+    use aws_sdk_ec2::operation::delete_vpc_endpoints::DeleteVpcEndpointsOutput;
+    use aws_sdk_ec2::types::{UnsuccessfulItem, UnsuccessfulItemError};
+    let gone_group = mock!(aws_sdk_ec2::Client::delete_security_group).then_error(|| {
+        aws_sdk_ec2::operation::delete_security_group::DeleteSecurityGroupError::generic(
+            aws_smithy_types::error::ErrorMetadata::builder()
+                .code("InvalidGroup.NotFound")
+                .message("The security group 'sg-1' does not exist")
+                .build(),
+        )
+    });
+    let refused = |code: &'static str| {
+        move || {
+            DeleteVpcEndpointsOutput::builder()
+                .unsuccessful(
+                    UnsuccessfulItem::builder()
+                        .resource_id("vpce-1")
+                        .error(
+                            UnsuccessfulItemError::builder()
+                                .code(code)
+                                .message("no")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        }
+    };
+    let in_use = mock!(aws_sdk_ec2::Client::delete_vpc_endpoints)
+        .match_requests(|r| r.vpc_endpoint_ids() == ["vpce-1"])
+        .then_output(refused("OperationNotPermitted"));
+    let gone = mock!(aws_sdk_ec2::Client::delete_vpc_endpoints)
+        .match_requests(|r| r.vpc_endpoint_ids() == ["vpce-2"])
+        .then_output(refused("InvalidVpcEndpointId.NotFound"));
+    let aws = aws_with_ec2(
+        vec![],
+        vec![],
+        vec![gone_group, in_use, gone],
+        vec![],
+        vec![],
+    );
+    assert_eq!(
+        block(aws.delete_security_group("sg-1")).unwrap_err().kind,
+        ErrorKind::NotFound
+    );
+    let e = block(aws.delete_vpc_endpoint("vpce-1")).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Other, "{e}");
+    assert!(e.message.contains("OperationNotPermitted"), "{e}");
+    assert_eq!(
+        block(aws.delete_vpc_endpoint("vpce-2")).unwrap_err().kind,
+        ErrorKind::NotFound
+    );
 }

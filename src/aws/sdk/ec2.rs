@@ -330,12 +330,27 @@ impl Ec2 for SdkAws {
     }
 
     async fn delete_vpc_endpoint(&self, id: &str) -> AwsResult<()> {
-        call!(
+        let out = call!(
             self,
             "ec2:DeleteVpcEndpoints",
             self.ec2.delete_vpc_endpoints().vpc_endpoint_ids(id).send()
         )?;
-        Ok(())
+        // A refused deletion comes back in `Unsuccessful`, not as an error.
+        match out.unsuccessful().first().and_then(|u| u.error()) {
+            None => Ok(()),
+            Some(e) => {
+                let code = e.code().unwrap_or_default();
+                Err(AwsError {
+                    api: "ec2:DeleteVpcEndpoints",
+                    kind: if code.ends_with(".NotFound") {
+                        ErrorKind::NotFound
+                    } else {
+                        ErrorKind::Other
+                    },
+                    message: format!("`{id}`: {code}: {}", e.message().unwrap_or_default()),
+                })
+            }
+        }
     }
 
     async fn modify_vpc_attribute(&self, vpc: &str, attribute: &str, value: bool) -> AwsResult<()> {

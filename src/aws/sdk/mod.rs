@@ -153,6 +153,9 @@ fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(api: &'static str, err: E
         | "ResourceNotFoundException"
         | "ClusterNotFoundException"
         | "ServiceNotFoundException" => ErrorKind::NotFound,
+        // EC2: `InvalidGroup.NotFound`, `InvalidVpcEndpointId.NotFound`,
+        // `InvalidPermission.NotFound`, `InvalidVpcID.NotFound`, ...
+        c if c.starts_with("Invalid") && c.ends_with(".NotFound") => ErrorKind::NotFound,
         "Throttling"
         | "ThrottlingException"
         | "TooManyRequestsException"
