@@ -56,7 +56,7 @@ fn copied_public_fixtures() {
 #[test]
 fn shared_public_fixtures() {
     let Some(dir) = shared_fixtures() else {
-        eprintln!("../shared/fixtures/public is not beside this clone; skipped");
+        crate::support::skipped("../shared/fixtures/public is not beside this clone");
         return;
     };
     snap!("public-fixtures-shared", summary_of(&dir));
@@ -67,7 +67,9 @@ fn shared_public_fixtures() {
 #[test]
 fn apply_round_trip_on_public_fixtures() {
     let src = shared_fixtures().unwrap_or_else(|| {
-        eprintln!("../shared/fixtures/public is not beside this clone; the copied fixtures only");
+        crate::support::skipped(
+            "../shared/fixtures/public is not beside this clone: the copied fixtures only",
+        );
         root().join("tests/fixtures/public")
     });
     // What the plan says will change is what apply must write.

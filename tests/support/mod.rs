@@ -24,6 +24,12 @@ pub fn shared() -> Option<PathBuf> {
     p.is_dir().then_some(p)
 }
 
+/// Says on the real stderr (not captured by the test harness) that a test did less or nothing
+/// because `../shared` is not beside this clone.
+pub fn skipped(what: &str) {
+    let _ = writeln!(std::io::stderr(), "skipped: {what}");
+}
+
 /// `../shared/fixtures/public` when `../shared` is there (see `shared`).
 pub fn shared_fixtures() -> Option<PathBuf> {
     let p = shared()?.join("fixtures/public");
