@@ -134,22 +134,24 @@ impl Operation {
     /// Apply order of PRODUCT.md: IAM, then network, then task definitions, then services.
     pub fn stage(&self) -> u8 {
         match self {
-            Operation::CreateRole { .. }
-            | Operation::PutRolePolicy { .. }
-            | Operation::AttachRolePolicy { .. } => 0,
-            Operation::CreateSecurityGroup { .. } => 1,
-            Operation::CreateVpcEndpoint { .. }
-            | Operation::ModifyVpcAttribute { .. }
-            | Operation::AuthorizeSecurityGroupEgress { .. } => 2,
-            Operation::RegisterTaskDefinition { .. } => 3,
-            Operation::UpdateService { .. } => 4,
+            // A role before its policies.
+            Operation::CreateRole { .. } => 0,
+            Operation::PutRolePolicy { .. } | Operation::AttachRolePolicy { .. } => 1,
+            // VPC DNS before endpoints with private DNS (AWS rejects them otherwise); a
+            // security group before its rules and before the endpoints that use it.
+            Operation::ModifyVpcAttribute { .. } => 2,
+            Operation::CreateSecurityGroup { .. } => 3,
+            Operation::AuthorizeSecurityGroupEgress { .. } => 4,
+            Operation::CreateVpcEndpoint { .. } => 5,
+            Operation::RegisterTaskDefinition { .. } => 6,
+            Operation::UpdateService { .. } => 7,
             // Inverses (rollback runs them newest first, so their stage is informational).
-            Operation::DeleteRole { .. }
-            | Operation::DeleteRolePolicy { .. }
-            | Operation::DetachRolePolicy { .. } => 0,
-            Operation::DeleteSecurityGroup { .. } => 1,
-            Operation::DeleteVpcEndpoint { .. } | Operation::RevokeSecurityGroupEgress { .. } => 2,
-            Operation::DeregisterTaskDefinition { .. } => 3,
+            Operation::DeleteRole { .. } => 0,
+            Operation::DeleteRolePolicy { .. } | Operation::DetachRolePolicy { .. } => 1,
+            Operation::DeleteSecurityGroup { .. } => 3,
+            Operation::RevokeSecurityGroupEgress { .. } => 4,
+            Operation::DeleteVpcEndpoint { .. } => 5,
+            Operation::DeregisterTaskDefinition { .. } => 6,
         }
     }
 }

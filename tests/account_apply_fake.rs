@@ -244,3 +244,39 @@ fn account_apply_of_a_stale_plan_changes_nothing() {
     assert_eq!(aws.log(), Vec::<String>::new());
     assert_eq!(aws.account(), before);
 }
+
+/// A fixture account changed by `edit`, as `apply` gets it.
+fn edited(path: &str, edit: impl FnOnce(&mut Value)) -> BTreeMap<String, FakeAws> {
+    let text = std::fs::read_to_string(crate::support::root().join(path)).unwrap();
+    let mut account: Value = serde_json::from_str(&text).unwrap();
+    edit(&mut account);
+    [(
+        REGION.to_string(),
+        FakeAws::from_json(&account.to_string()).unwrap(),
+    )]
+    .into()
+}
+
+/// Interface endpoints with private DNS need both VPC DNS attributes on: the attributes are
+/// changed first, so one apply fixes a private subnet in a VPC with DNS hostnames off.
+#[test]
+fn vpc_dns_attributes_are_enabled_before_the_endpoints() {
+    let regions = edited(
+        "tests/fixtures/account/no-ecr-network-path.fail.json",
+        |a| {
+            a["vpcs"][0]["dns_hostnames"] = json!(false);
+        },
+    );
+    let aws = &regions[REGION];
+    let p = plan(aws);
+    assert_eq!(slugs(&p), ["no-ecr-network-path", "vpc-dns-disabled"]);
+    let run = apply(&regions, &p.account.operations);
+    assert!(
+        run.outcome.failed.is_none(),
+        "{:?}\n{:#?}",
+        run.outcome.failed,
+        aws.log()
+    );
+    let again = plan(aws);
+    assert_eq!(slugs(&again), Vec::<&str>::new(), "{}", text(&again));
+}
