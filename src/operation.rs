@@ -100,9 +100,13 @@ pub enum Operation {
     UpdateService {
         cluster: String,
         service: String,
-        /// `family` of a revision registered by this plan, or an ARN.
+        /// The task definition ARN to set (filled in at apply time when `new_revision_of`).
         #[serde(skip_serializing_if = "Option::is_none", default)]
         task_definition: Option<String>,
+        /// Move the service to the revision this plan registers from that source revision
+        /// (its ARN): each service gets the revision made from the one it runs.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        new_revision_of: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none", default)]
         platform_version: Option<String>,
         force_new_deployment: bool,
@@ -129,6 +133,20 @@ impl Operation {
             Operation::RevokeSecurityGroupEgress { .. } => "ec2:RevokeSecurityGroupEgress",
             Operation::DeregisterTaskDefinition { .. } => "ecs:DeregisterTaskDefinition",
         }
+    }
+
+    /// IAM is global: the same IAM operation planned from two regions is one change. Every
+    /// other operation belongs to its region.
+    pub fn is_global(&self) -> bool {
+        matches!(
+            self,
+            Operation::CreateRole { .. }
+                | Operation::PutRolePolicy { .. }
+                | Operation::AttachRolePolicy { .. }
+                | Operation::DeleteRole { .. }
+                | Operation::DeleteRolePolicy { .. }
+                | Operation::DetachRolePolicy { .. }
+        )
     }
 
     /// Apply order of PRODUCT.md: IAM, then network, then task definitions, then services.

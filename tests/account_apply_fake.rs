@@ -280,3 +280,102 @@ fn vpc_dns_attributes_are_enabled_before_the_endpoints() {
     let again = plan(aws);
     assert_eq!(slugs(&again), Vec::<&str>::new(), "{}", text(&again));
 }
+
+/// The task definition a service runs after the apply, as the fake holds it.
+fn running<'a>(a: &'a Account, name: &str) -> &'a Value {
+    let arn = service(a, name)["taskDefinition"].as_str().unwrap();
+    &a.task_definitions[arn]["taskDefinition"]
+}
+
+/// Two revisions of one family, each run by its own service, both too small: each service
+/// moves to the revision made from the one it ran (new revisions are keyed by the source ARN,
+/// not by family).
+#[test]
+fn each_service_gets_the_revision_made_from_its_own() {
+    const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2";
+    let regions = edited(FIXTURE, |a| {
+        let mut old = a["task_definitions"][TD].clone();
+        old["taskDefinition"]["taskDefinitionArn"] = json!(OLD);
+        old["taskDefinition"]["revision"] = json!(2);
+        old["taskDefinition"]["containerDefinitions"][0]["image"] = json!("example/worker:7");
+        a["task_definitions"][OLD] = old;
+        let worker = a["services"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|s| s["serviceName"] == "worker")
+            .unwrap();
+        worker["taskDefinition"] = json!(OLD);
+    });
+    let aws = &regions[REGION];
+    let p = plan(aws);
+    let run = apply(&regions, &p.account.operations);
+    assert!(run.outcome.failed.is_none(), "{:?}", run.outcome.failed);
+    let after = aws.account();
+    let (web, worker) = (running(&after, "web"), running(&after, "worker"));
+    assert_ne!(web["revision"], worker["revision"], "{:#?}", aws.log());
+    assert_eq!(
+        web["containerDefinitions"][0]["image"],
+        "public.ecr.aws/nginx/nginx:1.27"
+    );
+    assert_eq!(
+        worker["containerDefinitions"][0]["image"],
+        "example/worker:7"
+    );
+    assert_eq!(plan(aws).account.operations.len(), 0, "nothing left to do");
+}
+
+/// A service of the same name in another cluster is another service: only the one whose
+/// tasks lack the agent is redeployed (services are keyed by cluster and name).
+#[test]
+fn a_same_named_service_in_another_cluster_is_never_touched() {
+    let pass = std::fs::read_to_string(
+        crate::support::root().join("tests/fixtures/account/stale-deployment.pass.json"),
+    )
+    .unwrap();
+    let pass: Value = serde_json::from_str(&pass).unwrap();
+    let regions = edited("tests/fixtures/account/stale-deployment.fail.json", |a| {
+        // `staging/web`: the same service, every task already with the agent.
+        let staging_arn = "arn:aws:ecs:us-east-1:123456789012:cluster/staging";
+        let staging_svc = "arn:aws:ecs:us-east-1:123456789012:service/staging/web";
+        a["clusters"]
+            .as_array_mut()
+            .unwrap()
+            .insert(0, json!({"name": "staging"}));
+        let mut other = a["services"][0].clone();
+        other["serviceArn"] = json!(staging_svc);
+        other["clusterArn"] = json!(staging_arn);
+        a["services"].as_array_mut().unwrap().insert(0, other);
+        a["tasks"][staging_svc] =
+            pass["tasks"]["arn:aws:ecs:us-east-1:123456789012:service/prod/web"].clone();
+    });
+    let aws = &regions[REGION];
+    let staging_before = aws.account().services[0].clone();
+    assert_eq!(
+        staging_before["clusterArn"],
+        "arn:aws:ecs:us-east-1:123456789012:cluster/staging"
+    );
+    let p = plan(aws);
+    assert_eq!(slugs(&p), ["stale-deployment"]);
+    let updates: Vec<_> = p
+        .account
+        .operations
+        .iter()
+        .map(|o| serde_json::to_value(&o.operation).unwrap())
+        .collect();
+    assert_eq!(updates.len(), 1, "{updates:#?}");
+    assert_eq!(updates[0]["cluster"], "prod", "{updates:#?}");
+    let run = apply(&regions, &p.account.operations);
+    assert!(run.outcome.failed.is_none(), "{:?}", run.outcome.failed);
+    assert_eq!(
+        aws.account().services[0],
+        staging_before,
+        "{:#?}",
+        aws.log()
+    );
+    assert!(
+        aws.log().iter().all(|l| !l.contains("staging")),
+        "{:#?}",
+        aws.log()
+    );
+}

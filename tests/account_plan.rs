@@ -171,7 +171,10 @@ fn a_new_revision_and_a_forced_deployment_are_one_update() {
         .collect();
     assert_eq!(updates.len(), 1, "{:#?}", p.account.operations);
     let op = serde_json::to_value(&updates[0].operation).unwrap();
-    assert_eq!(op["task_definition"], "web");
+    // The revision made from the one the service runs (set at apply time), never "the
+    // family's latest".
+    assert_eq!(op["new_revision_of"], TD);
+    assert!(op["task_definition"].is_null(), "{op}");
     assert_eq!(
         op["force_new_deployment"], false,
         "a new revision already replaces the tasks"

@@ -85,8 +85,8 @@ pub async fn execute<A: Aws>(
         match perform(aws, &operation, &documents).await {
             Ok((result, inverse)) => {
                 match (&operation, &result) {
-                    (Operation::RegisterTaskDefinition { family, .. }, Value::String(arn)) => {
-                        new_revisions.insert(family.clone(), arn.clone());
+                    (Operation::RegisterTaskDefinition { from, .. }, Value::String(arn)) => {
+                        new_revisions.insert(from.clone(), arn.clone());
                     }
                     (Operation::CreateSecurityGroup { vpc_id, .. }, Value::String(id)) => {
                         new_groups.insert(vpc_id.clone(), id.clone());
@@ -114,11 +114,12 @@ fn resolve(
     let mut op = op.clone();
     match &mut op {
         Operation::UpdateService {
-            task_definition: Some(td),
+            task_definition,
+            new_revision_of: Some(from),
             ..
         } => {
-            if let Some(arn) = revisions.get(td.as_str()) {
-                *td = arn.clone();
+            if let Some(arn) = revisions.get(from.as_str()) {
+                *task_definition = Some(arn.clone());
             }
         }
         Operation::CreateVpcEndpoint {
@@ -303,9 +304,17 @@ pub(crate) async fn perform<A: Aws>(
             cluster,
             service,
             task_definition,
+            new_revision_of,
             platform_version,
             force_new_deployment,
         } => {
+            if let (Some(from), None) = (new_revision_of, task_definition) {
+                return Err(AwsError {
+                    api: "ecs:UpdateService",
+                    kind: ErrorKind::Other,
+                    message: format!("the new revision of `{from}` was not registered in this run"),
+                });
+            }
             let before = aws
                 .describe_services(cluster, std::slice::from_ref(service))
                 .await?;
@@ -332,6 +341,7 @@ pub(crate) async fn perform<A: Aws>(
                     task_definition: task_definition
                         .as_ref()
                         .map(|_| prev.task_definition.clone()),
+                    new_revision_of: None,
                     platform_version: platform_version.as_ref().and(prev_pv),
                     force_new_deployment: false,
                 }

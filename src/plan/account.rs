@@ -28,6 +28,11 @@ fn document(arn: &str, value: &Value, shape: Shape) -> Document {
     }
 }
 
+/// The name of a cluster (what `UpdateService` and the checks' operations name it by).
+fn cluster_name(inv: &Inventory, arn: &str) -> String {
+    inv.cluster(arn).map_or(arn.to_string(), |c| c.name.clone())
+}
+
 /// The strictest applicability among findings (unsafe beats safe).
 fn strictest(findings: &[Finding]) -> (Applicability, Option<String>) {
     let unsafe_reason = findings
@@ -94,8 +99,13 @@ fn fingerprint_of(inv: &Inventory, op: &Operation) -> Option<Fingerprint> {
                 fingerprint::task_definition(&td.document),
             )
         }
-        Operation::UpdateService { service, .. } => {
-            let svc = inv.services.iter().find(|s| &s.name == service)?;
+        Operation::UpdateService {
+            cluster, service, ..
+        } => {
+            let svc = inv
+                .services
+                .iter()
+                .find(|s| &s.name == service && cluster_name(inv, &s.cluster_arn) == *cluster)?;
             (
                 Subject::Service {
                     cluster: svc.cluster_arn.clone(),
@@ -155,17 +165,19 @@ pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy
     };
     let outcome = check::run_account(&ctx);
     let mut ops: Vec<PlannedOperation> = Vec::new();
-    let mut force: Vec<String> = Vec::new();
+    // Services to redeploy, by (cluster, service): a same-named service elsewhere is another.
+    let mut force: Vec<(String, String)> = Vec::new();
     for f in &outcome.findings {
         for op in &f.fix.operations {
             if let Operation::UpdateService {
+                cluster,
                 service,
                 force_new_deployment: true,
                 ..
             } = op
             {
                 // Merged into the service's one UpdateService below.
-                force.push(service.clone());
+                force.push((cluster.clone(), service.clone()));
                 continue;
             }
             if !ops.iter().any(|o| &o.operation == op) {
@@ -208,12 +220,16 @@ pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy
     }
     // One UpdateService per service: new revision, platform version, forced deployment.
     for (svc, d) in &svc_docs {
+        // Keyed by the source revision the service runs, never by family.
         let new_td = registered
             .iter()
             .find(|(arn, _)| *arn == svc.task_definition)
             .map(|(_, family)| family.clone());
         let platform = platform_from(&d.patch);
-        let forced = force.contains(&svc.name) && new_td.is_none() && platform.is_none();
+        let cluster = cluster_name(inv, &svc.cluster_arn);
+        let forced = force.contains(&(cluster.clone(), svc.name.clone()))
+            && new_td.is_none()
+            && platform.is_none();
         if new_td.is_none() && platform.is_none() && !forced {
             continue;
         }
@@ -227,9 +243,6 @@ pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy
         if forced {
             what.push("a new deployment".to_string());
         }
-        let cluster = inv
-            .cluster(&svc.cluster_arn)
-            .map_or(svc.cluster_arn.clone(), |c| c.name.clone());
         ops.push(PlannedOperation {
             region: String::new(),
             fingerprint: None,
@@ -240,7 +253,8 @@ pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy
             operation: Operation::UpdateService {
                 cluster,
                 service: svc.name.clone(),
-                task_definition: new_td,
+                task_definition: None,
+                new_revision_of: new_td.is_some().then(|| svc.task_definition.clone()),
                 platform_version: platform,
                 force_new_deployment: forced,
             },

@@ -145,12 +145,9 @@ impl Plan {
             }
         }
         for op in other.account.operations {
-            if !self
-                .account
-                .operations
-                .iter()
-                .any(|o| o.operation == op.operation)
-            {
+            if !self.account.operations.iter().any(|o| {
+                o.operation == op.operation && (o.region == op.region || op.operation.is_global())
+            }) {
                 self.account.operations.push(op);
             }
         }
@@ -167,5 +164,63 @@ impl DocPlan {
         self.patch
             .iter()
             .any(|op| !matches!(op, PatchOperation::Test(_)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operation::Operation;
+
+    fn planned(region: &str, operation: Operation) -> Plan {
+        Plan {
+            account: AccountPart {
+                operations: vec![PlannedOperation {
+                    resource: String::new(),
+                    title: String::new(),
+                    applicability: Applicability::Safe,
+                    reason: None,
+                    operation,
+                    region: region.into(),
+                    fingerprint: None,
+                }],
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn regional_operations_of_two_regions_are_kept_iam_ones_once() {
+        let update = Operation::UpdateService {
+            cluster: "prod".into(),
+            service: "web".into(),
+            task_definition: None,
+            new_revision_of: None,
+            platform_version: Some("LATEST".into()),
+            force_new_deployment: false,
+        };
+        let attach = Operation::AttachRolePolicy {
+            role_name: "exec".into(),
+            policy_arn: "arn:aws:iam::aws:policy/p".into(),
+        };
+        let mut plan = planned("us-east-1", update.clone());
+        plan.extend(planned("eu-west-1", update));
+        plan.extend(planned("us-east-1", attach.clone()));
+        plan.extend(planned("eu-west-1", attach));
+        let regions: Vec<(&str, &str)> = plan
+            .account
+            .operations
+            .iter()
+            .map(|o| (o.region.as_str(), o.operation.name()))
+            .collect();
+        assert_eq!(
+            regions,
+            [
+                ("us-east-1", "ecs:UpdateService"),
+                ("eu-west-1", "ecs:UpdateService"),
+                ("us-east-1", "iam:AttachRolePolicy")
+            ]
+        );
     }
 }

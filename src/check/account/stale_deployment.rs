@@ -85,6 +85,7 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                     cluster,
                     service: svc.name.clone(),
                     task_definition: None,
+                    new_revision_of: None,
                     platform_version: None,
                     force_new_deployment: true,
                 }],
