@@ -31,7 +31,8 @@ pub enum Operation {
         vpc_id: String,
         group_name: String,
         description: String,
-        ingress_tcp_443_from: String,
+        /// Every IPv4 CIDR of the VPC (tasks may be in any of them).
+        ingress_tcp_443_from: Vec<String>,
     },
     #[serde(rename = "ec2:CreateVpcEndpoint")]
     CreateVpcEndpoint {

@@ -379,3 +379,36 @@ fn a_same_named_service_in_another_cluster_is_never_touched() {
         aws.log()
     );
 }
+
+/// Tasks may sit in a subnet of a secondary CIDR: the endpoint security group admits HTTPS from
+/// every IPv4 CIDR of the VPC, not only the primary one.
+#[test]
+fn the_endpoint_group_admits_every_cidr_of_the_vpc() {
+    let regions = edited(
+        "tests/fixtures/account/no-ecr-network-path.fail.json",
+        |a| {
+            a["vpcs"][0]["secondary_cidrs"] = json!(["100.64.0.0/16"]);
+        },
+    );
+    let aws = &regions[REGION];
+    let p = plan(aws);
+    let run = apply(&regions, &p.account.operations);
+    assert!(run.outcome.failed.is_none(), "{:?}", run.outcome.failed);
+    let groups = serde_json::to_value(aws.account().security_groups).unwrap();
+    let endpoint_group = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| {
+            g["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("fargate-rtm-ecr-endpoints-")
+        })
+        .unwrap();
+    assert_eq!(
+        endpoint_group["ingress"][0]["cidrs"],
+        json!(["10.0.0.0/16", "100.64.0.0/16"]),
+        "{endpoint_group:#}"
+    );
+}

@@ -462,3 +462,40 @@ fn declined_on_a_terminal_changes_nothing() {
     );
     assert_eq!(block(state(&moto)), before);
 }
+
+#[test]
+fn the_endpoint_group_admits_the_secondary_cidrs_read_from_aws() {
+    let moto = seeded(&Setup {
+        net: Net::Private,
+        ..Default::default()
+    });
+    block(async {
+        let ec2 = aws_sdk_ec2::Client::new(&moto.config().await);
+        let vpcs = ec2.describe_vpcs().send().await.unwrap();
+        // The seeded VPC, not moto's default one.
+        let vpc = vpcs
+            .vpcs()
+            .iter()
+            .find(|v| v.cidr_block() == Some("10.0.0.0/16"))
+            .and_then(|v| v.vpc_id())
+            .unwrap()
+            .to_string();
+        ec2.associate_vpc_cidr_block()
+            .vpc_id(vpc)
+            .cidr_block("100.64.0.0/16")
+            .send()
+            .await
+            .unwrap();
+    });
+    let v = plan_json(&moto);
+    let group = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["operation"]["operation"] == "ec2:CreateSecurityGroup")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(
+        group["operation"]["ingress_tcp_443_from"],
+        serde_json::json!(["10.0.0.0/16", "100.64.0.0/16"])
+    );
+}

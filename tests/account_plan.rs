@@ -66,7 +66,7 @@ fn inventory() -> Inventory {
                 routes: vec![Route { destination: "0.0.0.0/0".into(), target: "igw-1".into(), active: true }],
             }],
             endpoints: vec![],
-            vpcs: vec![Vpc { id: "vpc-1".into(), cidr: "10.0.0.0/16".into(), dns_support: true, dns_hostnames: true }],
+            vpcs: vec![Vpc { id: "vpc-1".into(), cidr: "10.0.0.0/16".into(), secondary_cidrs: vec![], dns_support: true, dns_hostnames: true }],
             security_groups: vec![SecurityGroup {
                 id: "sg-1".into(),
                 vpc_id: "vpc-1".into(),

@@ -308,7 +308,11 @@ fn apply_under(rates: Rates) {
     if r.code == 0 {
         let after = moto.run(&["plan", "--live", "--format", "json"]);
         let v: Value = serde_json::from_str(&after.stdout).unwrap();
-        assert!(v["changes"].as_array().unwrap().is_empty(), "{v:#}");
+        assert!(
+            v["changes"].as_array().unwrap().is_empty(),
+            "{v:#}\napply said:\n{}",
+            r.stderr
+        );
     } else {
         assert!(r.stderr.contains("fargate-rtm rollback"), "{}", r.stderr);
         let rb = moto.run(&[

@@ -78,13 +78,13 @@ pub trait Ec2 {
     async fn describe_security_groups(&self, ids: &[String]) -> AwsResult<Vec<SecurityGroup>>;
     /// The id of the region's S3 managed prefix list (`com.amazonaws.REGION.s3`).
     async fn s3_prefix_list(&self) -> AwsResult<Option<String>>;
-    /// Creates a group that allows TCP 443 in from `cidr`; returns its id.
+    /// Creates a group that allows TCP 443 in from each of `cidrs`; returns its id.
     async fn create_https_security_group(
         &self,
         vpc: &str,
         name: &str,
         description: &str,
-        cidr: &str,
+        cidrs: &[String],
     ) -> AwsResult<String>;
     async fn delete_security_group(&self, id: &str) -> AwsResult<()>;
     async fn create_vpc_endpoint(&self, spec: &EndpointSpec) -> AwsResult<String>;

@@ -186,7 +186,11 @@ pub struct VpcEndpoint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vpc {
     pub id: String,
+    /// The primary IPv4 CIDR.
     pub cidr: String,
+    /// The other IPv4 CIDRs associated with the VPC (subnets may be in any of them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secondary_cidrs: Vec<String>,
     pub dns_support: bool,
     pub dns_hostnames: bool,
 }
@@ -227,6 +231,15 @@ pub struct Organization {
 pub struct ScpLevel {
     pub target: String,
     pub policies: Vec<Policy>,
+}
+
+impl Vpc {
+    /// Every IPv4 CIDR of the VPC, the primary first.
+    pub fn cidrs(&self) -> Vec<String> {
+        std::iter::once(self.cidr.clone())
+            .chain(self.secondary_cidrs.iter().cloned())
+            .collect()
+    }
 }
 
 /// What `CreateVpcEndpoint` needs.

@@ -269,7 +269,7 @@ impl Ec2 for FakeAws {
         vpc: &str,
         name: &str,
         description: &str,
-        cidr: &str,
+        cidrs: &[String],
     ) -> AwsResult<String> {
         // Two calls, as in AWS: the group, then its ingress rule.
         let api = "ec2:CreateSecurityGroup";
@@ -298,10 +298,10 @@ impl Ec2 for FakeAws {
             |id| Some(id.clone()),
         )?;
         let api = "ec2:AuthorizeSecurityGroupIngress";
-        self.apply(api, format!("{id} tcp 443 from {cidr}"), |a| {
+        self.apply(api, format!("{id} tcp 443 from {}", cidrs.join(",")), |a| {
             let g = group_mut(a, &id, api)?;
             let mut r = rule("tcp", 443);
-            r.cidrs.push(cidr.to_string());
+            r.cidrs.extend(cidrs.iter().cloned());
             g.ingress.push(r);
             Ok(())
         })?;

@@ -172,8 +172,20 @@ impl Ec2 for SdkAws {
                 "ec2:DescribeVpcAttribute",
                 attr(aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames)
             )?;
+            let primary = v.cidr_block().unwrap_or_default();
             vpcs.push(Vpc {
-                cidr: v.cidr_block().unwrap_or_default().into(),
+                cidr: primary.into(),
+                secondary_cidrs: v
+                    .cidr_block_association_set()
+                    .iter()
+                    .filter(|a| {
+                        a.cidr_block_state().and_then(|s| s.state())
+                            == Some(&aws_sdk_ec2::types::VpcCidrBlockStateCode::Associated)
+                    })
+                    .filter_map(|a| a.cidr_block())
+                    .filter(|c| *c != primary)
+                    .map(str::to_string)
+                    .collect(),
                 dns_support: support
                     .enable_dns_support()
                     .and_then(|a| a.value())
@@ -256,7 +268,7 @@ impl Ec2 for SdkAws {
         vpc: &str,
         name: &str,
         description: &str,
-        cidr: &str,
+        cidrs: &[String],
     ) -> AwsResult<String> {
         let out = call!(
             self,
@@ -273,12 +285,17 @@ impl Ec2 for SdkAws {
             .ip_protocol("tcp")
             .from_port(443)
             .to_port(443)
-            .ip_ranges(
-                aws_sdk_ec2::types::IpRange::builder()
-                    .cidr_ip(cidr)
-                    .description("HTTPS to ECR endpoints")
-                    .build(),
-            )
+            .set_ip_ranges(Some(
+                cidrs
+                    .iter()
+                    .map(|c| {
+                        aws_sdk_ec2::types::IpRange::builder()
+                            .cidr_ip(c)
+                            .description("HTTPS to ECR endpoints")
+                            .build()
+                    })
+                    .collect(),
+            ))
             .build();
         call!(
             self,

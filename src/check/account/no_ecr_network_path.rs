@@ -199,17 +199,17 @@ fn check_service(
     };
     needs.sort();
     needs.dedup();
-    let cidr = net
+    let cidrs = net
         .vpcs
         .iter()
         .find(|v| v.id == vpc_id)
-        .map(|v| v.cidr.clone())
+        .map(|v| v.cidrs())
         .unwrap_or_default();
     let interface_subnets: Vec<String> = subnets_by_az.into_values().collect();
     let (ops, manual) = endpoints::create(
         region,
         &vpc_id,
-        &cidr,
+        &cidrs,
         &needs,
         &interface_subnets,
         &route_tables,

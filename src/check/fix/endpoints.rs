@@ -37,7 +37,7 @@ pub fn describe(m: &Missing) -> String {
 pub fn create(
     region: &str,
     vpc_id: &str,
-    cidr: &str,
+    cidrs: &[String],
     needs: &[Missing],
     interface_subnets: &[String],
     route_tables: &[String],
@@ -49,7 +49,7 @@ pub fn create(
             vpc_id: vpc_id.to_string(),
             group_name: format!("fargate-rtm-ecr-endpoints-{vpc_id}"),
             description: "HTTPS from the VPC to the ECR interface endpoints (fargate-rtm)".into(),
-            ingress_tcp_443_from: cidr.to_string(),
+            ingress_tcp_443_from: cidrs.to_vec(),
         });
     }
     for m in needs {
