@@ -461,3 +461,28 @@ fn progress_is_drawn_on_a_terminal_and_the_plan_still_printed() {
     assert!(out.contains("2 documents: 2 ready"), "{out}");
     assert!(out.contains("EXIT=0"), "{out}");
 }
+
+/// `apply --live` where a check could not be run (the member cannot read its SCPs) carries out
+/// nothing it was not asked to, and exits 1 saying the account may need more.
+#[test]
+fn apply_with_something_not_checked_is_not_a_success() {
+    let moto = Moto::start();
+    let keys = crate::support::runtime().block_on(member_with_scp(&moto, "guardduty:*"));
+    let r = moto.run_with(
+        &["apply", "--live", "--auto-approve"],
+        &[
+            ("AWS_ACCESS_KEY_ID", &keys.0),
+            ("AWS_SECRET_ACCESS_KEY", &keys.1),
+            ("AWS_SESSION_TOKEN", &keys.2),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("nothing to apply")
+            && r.stderr.contains(
+                "warning: 1 check could not be run (see `not checked` above): the account may need more than this plan"
+            ),
+        "{}",
+        r.stderr
+    );
+}

@@ -314,7 +314,13 @@ fn apply_under(rates: Rates) {
             r.stderr
         );
     } else {
-        assert!(r.stderr.contains("fargate-rtm rollback"), "{}", r.stderr);
+        // Stopped by a failure (the hint names `rollback`), or done but with a read that the
+        // faults made impossible (not checked): either way rollback restores the account.
+        assert!(
+            r.stderr.contains("fargate-rtm rollback") || r.stderr.contains("could not be run"),
+            "{}",
+            r.stderr
+        );
         let rb = moto.run(&[
             "rollback",
             "--auto-approve",
