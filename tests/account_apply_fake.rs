@@ -412,3 +412,50 @@ fn the_endpoint_group_admits_every_cidr_of_the_vpc() {
         "{endpoint_group:#}"
     );
 }
+
+/// Two private services of one VPC in subnets of two Availability Zones: one endpoint per
+/// service name for the VPC, in a subnet of each zone (AWS allows one endpoint with private DNS
+/// per service name and VPC).
+#[test]
+fn services_of_one_vpc_share_one_endpoint_per_service_name() {
+    let regions = edited(
+        "tests/fixtures/account/no-ecr-network-path.fail.json",
+        |a| {
+            let subnet_b = "subnet-0b2b2b2b2b2b2b2b2";
+            a["subnets"].as_array_mut().unwrap().push(json!({
+                "id": subnet_b, "vpc_id": "vpc-0b6e1f2a3c4d5e6f7", "availability_zone": "us-east-1b"
+            }));
+            a["route_tables"][0]["subnet_ids"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!(subnet_b));
+            let mut api = a["services"][0].clone();
+            api["serviceArn"] = json!("arn:aws:ecs:us-east-1:123456789012:service/prod/api");
+            api["serviceName"] = json!("api");
+            api["networkConfiguration"]["awsvpcConfiguration"]["subnets"] = json!([subnet_b]);
+            a["services"].as_array_mut().unwrap().push(api);
+        },
+    );
+    let aws = &regions[REGION];
+    let p = plan(aws);
+    let run = apply(&regions, &p.account.operations);
+    assert!(
+        run.outcome.failed.is_none(),
+        "{:?}\n{:#?}",
+        run.outcome.failed,
+        aws.log()
+    );
+    let endpoints = serde_json::to_value(aws.account().vpc_endpoints).unwrap();
+    let ecr_api: Vec<&Value> = endpoints
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["service_name"] == "com.amazonaws.us-east-1.ecr.api")
+        .collect();
+    assert_eq!(ecr_api.len(), 1, "{endpoints:#}");
+    assert_eq!(
+        ecr_api[0]["subnet_ids"],
+        json!(["subnet-04a1c2e3f4b5d6a7c", "subnet-0b2b2b2b2b2b2b2b2"])
+    );
+    assert_eq!(slugs(&plan(aws)), Vec::<&str>::new());
+}

@@ -28,6 +28,61 @@ fn document(arn: &str, value: &Value, shape: Shape) -> Document {
     }
 }
 
+/// One endpoint per service name and VPC, however many services need it: AWS allows one
+/// endpoint with private DNS per service name in a VPC, and one subnet per Availability Zone.
+/// The first operation keeps the subnets (one per zone) and route tables of all.
+fn merge_endpoints(ops: &mut Vec<PlannedOperation>, inv: &Inventory) {
+    let zone = |id: &str| {
+        inv.network
+            .as_ref()
+            .ok()
+            .and_then(|n| n.subnets.iter().find(|s| s.id == id))
+            .map(|s| s.availability_zone.clone())
+    };
+    let mut merged: Vec<PlannedOperation> = Vec::with_capacity(ops.len());
+    for op in ops.drain(..) {
+        let Operation::CreateVpcEndpoint {
+            vpc_id,
+            service_name,
+            subnet_ids,
+            route_table_ids,
+            ..
+        } = &op.operation
+        else {
+            merged.push(op);
+            continue;
+        };
+        let first = merged.iter_mut().find_map(|o| match &mut o.operation {
+            Operation::CreateVpcEndpoint {
+                vpc_id: v,
+                service_name: n,
+                subnet_ids: s,
+                route_table_ids: r,
+                ..
+            } if v == vpc_id && n == service_name => Some((s, r)),
+            _ => None,
+        });
+        let Some((subnets, route_tables)) = first else {
+            merged.push(op);
+            continue;
+        };
+        for id in subnet_ids {
+            let taken = subnets
+                .iter()
+                .any(|s| s == id || (zone(s).is_some() && zone(s) == zone(id)));
+            if !taken {
+                subnets.push(id.clone());
+            }
+        }
+        for rt in route_table_ids {
+            if !route_tables.contains(rt) {
+                route_tables.push(rt.clone());
+            }
+        }
+    }
+    *ops = merged;
+}
+
 /// The name of a cluster (what `UpdateService` and the checks' operations name it by).
 fn cluster_name(inv: &Inventory, arn: &str) -> String {
     inv.cluster(arn).map_or(arn.to_string(), |c| c.name.clone())
@@ -260,6 +315,7 @@ pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy
             },
         });
     }
+    merge_endpoints(&mut ops, inv);
     for op in &mut ops {
         op.region = inv.region.clone();
         op.fingerprint = fingerprint_of(inv, &op.operation);
