@@ -327,3 +327,33 @@ fn ec2_not_found_codes_and_refused_endpoint_deletions() {
         ErrorKind::NotFound
     );
 }
+
+#[test]
+fn endpoints_are_created_with_an_idempotency_token() {
+    use aws_sdk_ec2::operation::create_vpc_endpoint::CreateVpcEndpointOutput;
+    let create = mock!(aws_sdk_ec2::Client::create_vpc_endpoint)
+        .match_requests(|r| {
+            r.client_token()
+                .is_some_and(|t| t.starts_with("fargate-rtm-") && t.len() <= 64)
+        })
+        .then_output(|| {
+            CreateVpcEndpointOutput::builder()
+                .vpc_endpoint(
+                    aws_sdk_ec2::types::VpcEndpoint::builder()
+                        .vpc_endpoint_id("vpce-1")
+                        .build(),
+                )
+                .build()
+        });
+    let aws = aws_with_ec2(vec![], vec![], vec![create], vec![], vec![]);
+    let spec = fargate_rtm::aws::EndpointSpec {
+        vpc_id: "vpc-1".into(),
+        service_name: "com.amazonaws.us-east-1.ecr.api".into(),
+        interface: true,
+        subnet_ids: vec!["subnet-1".into()],
+        security_group_ids: vec!["sg-1".into()],
+        route_table_ids: vec![],
+        private_dns: true,
+    };
+    assert_eq!(block(aws.create_vpc_endpoint(&spec)).unwrap(), "vpce-1");
+}

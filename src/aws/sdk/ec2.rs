@@ -23,6 +23,19 @@ fn filter(name: &str, values: &[String]) -> Filter {
         .build()
 }
 
+/// An idempotency token for one create call: built once, so the SDK's retries of that call
+/// send the same token and AWS creates the resource at most once.
+fn client_token(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let digest = Sha256::digest(format!("{}|{now}|{}", parts.join("|"), std::process::id()));
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("fargate-rtm-{}", &hex[..32])
+}
+
 impl Ec2 for SdkAws {
     async fn describe_subnets(&self, ids: &[String]) -> AwsResult<Vec<Subnet>> {
         let out = call!(
@@ -327,6 +340,7 @@ impl Ec2 for SdkAws {
         let mut req = self
             .ec2
             .create_vpc_endpoint()
+            .client_token(client_token(&[&spec.vpc_id, &spec.service_name]))
             .vpc_id(&spec.vpc_id)
             .service_name(&spec.service_name)
             .vpc_endpoint_type(kind);
