@@ -31,8 +31,14 @@ pub enum Operation {
         vpc_id: String,
         group_name: String,
         description: String,
-        /// Every IPv4 CIDR of the VPC (tasks may be in any of them).
-        ingress_tcp_443_from: Vec<String>,
+    },
+    /// HTTPS (TCP 443) in from each CIDR, on a group of the VPC (`NEW_GROUP` stands for the
+    /// group this plan creates in `vpc_id`).
+    #[serde(rename = "ec2:AuthorizeSecurityGroupIngress")]
+    AuthorizeSecurityGroupIngress {
+        vpc_id: String,
+        group_id: String,
+        cidrs: Vec<String>,
     },
     #[serde(rename = "ec2:CreateVpcEndpoint")]
     CreateVpcEndpoint {
@@ -95,6 +101,11 @@ pub enum Operation {
         port: i32,
         prefix_list_id: String,
     },
+    #[serde(rename = "ec2:RevokeSecurityGroupIngress")]
+    RevokeSecurityGroupIngress {
+        group_id: String,
+        cidrs: Vec<String>,
+    },
     #[serde(rename = "ecs:DeregisterTaskDefinition")]
     DeregisterTaskDefinition { task_definition: String },
     #[serde(rename = "ecs:UpdateService")]
@@ -121,6 +132,8 @@ impl Operation {
             Operation::PutRolePolicy { .. } => "iam:PutRolePolicy",
             Operation::AttachRolePolicy { .. } => "iam:AttachRolePolicy",
             Operation::CreateSecurityGroup { .. } => "ec2:CreateSecurityGroup",
+            Operation::AuthorizeSecurityGroupIngress { .. } => "ec2:AuthorizeSecurityGroupIngress",
+            Operation::RevokeSecurityGroupIngress { .. } => "ec2:RevokeSecurityGroupIngress",
             Operation::CreateVpcEndpoint { .. } => "ec2:CreateVpcEndpoint",
             Operation::ModifyVpcAttribute { .. } => "ec2:ModifyVpcAttribute",
             Operation::AuthorizeSecurityGroupEgress { .. } => "ec2:AuthorizeSecurityGroupEgress",
@@ -160,7 +173,8 @@ impl Operation {
             // security group before its rules and before the endpoints that use it.
             Operation::ModifyVpcAttribute { .. } => 2,
             Operation::CreateSecurityGroup { .. } => 3,
-            Operation::AuthorizeSecurityGroupEgress { .. } => 4,
+            Operation::AuthorizeSecurityGroupIngress { .. }
+            | Operation::AuthorizeSecurityGroupEgress { .. } => 4,
             Operation::CreateVpcEndpoint { .. } => 5,
             Operation::RegisterTaskDefinition { .. } => 6,
             Operation::UpdateService { .. } => 7,
@@ -168,7 +182,8 @@ impl Operation {
             Operation::DeleteRole { .. } => 0,
             Operation::DeleteRolePolicy { .. } | Operation::DetachRolePolicy { .. } => 1,
             Operation::DeleteSecurityGroup { .. } => 3,
-            Operation::RevokeSecurityGroupEgress { .. } => 4,
+            Operation::RevokeSecurityGroupIngress { .. }
+            | Operation::RevokeSecurityGroupEgress { .. } => 4,
             Operation::DeleteVpcEndpoint { .. } => 5,
             Operation::DeregisterTaskDefinition { .. } => 6,
         }

@@ -162,7 +162,7 @@ fn account_apply_fixes_everything_once_and_rollback_restores_the_account() {
 
 #[test]
 fn account_apply_stops_at_a_failure_and_rollback_restores_the_prior_state() {
-    for (api, ran) in [("ec2:CreateVpcEndpoint", 2), ("ecs:UpdateService", 6)] {
+    for (api, ran) in [("ec2:CreateVpcEndpoint", 3), ("ecs:UpdateService", 7)] {
         let regions = clients();
         let aws = &regions[REGION];
         let before = aws.account();
@@ -458,4 +458,31 @@ fn services_of_one_vpc_share_one_endpoint_per_service_name() {
         json!(["subnet-04a1c2e3f4b5d6a7c", "subnet-0b2b2b2b2b2b2b2b2"])
     );
     assert_eq!(slugs(&plan(aws)), Vec::<&str>::new());
+}
+
+/// Without the VPC (its CIDRs), the endpoints' security group cannot be planned: not checked,
+/// and no operation.
+#[test]
+fn an_unread_vpc_is_not_checked_never_a_group_open_to_nothing() {
+    let regions = edited(
+        "tests/fixtures/account/no-ecr-network-path.fail.json",
+        |a| {
+            a["vpcs"] = json!([]);
+        },
+    );
+    let p = plan(&regions[REGION]);
+    assert!(
+        p.account
+            .operations
+            .iter()
+            .all(|o| !o.operation.name().starts_with("ec2:")),
+        "{}",
+        text(&p)
+    );
+    assert!(
+        p.not_checked()
+            .any(|n| n.check.slug == "no-ecr-network-path"),
+        "{}",
+        text(&p)
+    );
 }

@@ -146,7 +146,7 @@ fn every_live_fix_is_applied_and_read_back() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr.contains("applied: 10 of 10 operations"),
+        r.stderr.contains("applied: 11 of 11 operations"),
         "{}",
         r.stderr
     );
@@ -199,7 +199,7 @@ fn every_live_fix_is_applied_and_read_back() {
     assert!(r.stderr.contains("nothing to apply"), "{}", r.stderr);
     // The journal has a record before and after each call, and is private.
     let text = std::fs::read_to_string(&journal).unwrap();
-    assert_eq!(text.lines().count(), 20);
+    assert_eq!(text.lines().count(), 22);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -492,10 +492,10 @@ fn the_endpoint_group_admits_the_secondary_cidrs_read_from_aws() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["operation"]["operation"] == "ec2:CreateSecurityGroup")
+        .find(|c| c["operation"]["operation"] == "ec2:AuthorizeSecurityGroupIngress")
         .unwrap_or_else(|| panic!("{v:#}"));
     assert_eq!(
-        group["operation"]["ingress_tcp_443_from"],
+        group["operation"]["cidrs"],
         serde_json::json!(["10.0.0.0/16", "100.64.0.0/16"])
     );
 }

@@ -68,6 +68,7 @@ fn private_subnet_without_nat_or_endpoints() {
         ops,
         [
             "ec2:CreateSecurityGroup",
+            "ec2:AuthorizeSecurityGroupIngress",
             "ec2:CreateVpcEndpoint",
             "ec2:CreateVpcEndpoint",
             "ec2:CreateVpcEndpoint"

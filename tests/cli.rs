@@ -252,19 +252,23 @@ fn registerable_does_not_go_with_live() {
 #[test]
 fn an_account_plan_saved_by_an_older_version_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let old = dir.path().join("old.plan.json");
-    std::fs::write(
-        &old,
-        r#"{"fargate-rtm-plan": 1, "created_by": "fargate-rtm 0.1.0", "live": {"profile": null, "operations": []}, "findings": []}"#,
-    )
-    .unwrap();
-    let r = run(&["apply", "--auto-approve", old.to_str().unwrap()]);
-    assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("a live plan saved by an older fargate-rtm (format 1)")
-            && r.stderr.contains("`fargate-rtm plan --live --out FILE`"),
-        "{}",
-        r.stderr
-    );
+    for format in [1, 2] {
+        let old = dir.path().join("old.plan.json");
+        std::fs::write(
+            &old,
+            format!(
+                r#"{{"fargate-rtm-plan": {format}, "created_by": "fargate-rtm 0.1.0", "live": {{"profile": null, "operations": []}}, "findings": []}}"#
+            ),
+        )
+        .unwrap();
+        let r = run(&["apply", "--auto-approve", old.to_str().unwrap()]);
+        assert_eq!(r.code, 1);
+        assert!(
+            r.stderr.contains(&format!(
+                "a live plan saved by an older fargate-rtm (format {format})"
+            )) && r.stderr.contains("`fargate-rtm plan --live --out FILE`"),
+            "{}",
+            r.stderr
+        );
+    }
 }

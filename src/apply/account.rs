@@ -122,6 +122,15 @@ fn resolve(
                 *task_definition = Some(arn.clone());
             }
         }
+        Operation::AuthorizeSecurityGroupIngress {
+            vpc_id, group_id, ..
+        } => {
+            if group_id == NEW_GROUP
+                && let Some(id) = groups.get(vpc_id.as_str())
+            {
+                *group_id = id.clone();
+            }
+        }
         Operation::CreateVpcEndpoint {
             vpc_id,
             security_group_ids,
@@ -204,15 +213,38 @@ pub(crate) async fn perform<A: Aws>(
             vpc_id,
             group_name,
             description,
-            ingress_tcp_443_from,
         } => {
             let id = aws
-                .create_https_security_group(vpc_id, group_name, description, ingress_tcp_443_from)
+                .create_security_group(vpc_id, group_name, description)
                 .await?;
             (
                 Value::String(id.clone()),
                 Some(Operation::DeleteSecurityGroup { group_id: id }),
             )
+        }
+        Operation::AuthorizeSecurityGroupIngress {
+            group_id, cidrs, ..
+        } => {
+            if group_id == NEW_GROUP {
+                return Err(AwsError {
+                    api: "ec2:AuthorizeSecurityGroupIngress",
+                    kind: ErrorKind::Other,
+                    message: "the security group this plan creates was not created in this run"
+                        .into(),
+                });
+            }
+            aws.authorize_https_ingress(group_id, cidrs).await?;
+            (
+                Value::Null,
+                Some(Operation::RevokeSecurityGroupIngress {
+                    group_id: group_id.clone(),
+                    cidrs: cidrs.clone(),
+                }),
+            )
+        }
+        Operation::RevokeSecurityGroupIngress { group_id, cidrs } => {
+            ignore_missing(aws.revoke_https_ingress(group_id, cidrs).await)?;
+            (Value::Null, None)
         }
         Operation::CreateVpcEndpoint {
             vpc_id,

@@ -78,14 +78,16 @@ pub trait Ec2 {
     async fn describe_security_groups(&self, ids: &[String]) -> AwsResult<Vec<SecurityGroup>>;
     /// The id of the region's S3 managed prefix list (`com.amazonaws.REGION.s3`).
     async fn s3_prefix_list(&self) -> AwsResult<Option<String>>;
-    /// Creates a group that allows TCP 443 in from each of `cidrs`; returns its id.
-    async fn create_https_security_group(
+    /// Creates a security group (no ingress, all egress, as AWS makes it); returns its id.
+    async fn create_security_group(
         &self,
         vpc: &str,
         name: &str,
         description: &str,
-        cidrs: &[String],
     ) -> AwsResult<String>;
+    /// Allows TCP 443 in from each of `cidrs`.
+    async fn authorize_https_ingress(&self, group: &str, cidrs: &[String]) -> AwsResult<()>;
+    async fn revoke_https_ingress(&self, group: &str, cidrs: &[String]) -> AwsResult<()>;
     async fn delete_security_group(&self, id: &str) -> AwsResult<()>;
     async fn create_vpc_endpoint(&self, spec: &EndpointSpec) -> AwsResult<String>;
     async fn delete_vpc_endpoint(&self, id: &str) -> AwsResult<()>;

@@ -32,20 +32,20 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<i32> {
             let profile = live.profile.as_deref();
             // What could not be read may need fixing too: the run is then not complete.
             let not_checked = plan.not_checked().count();
-            let code = operations(
+            let result = operations(
                 &plan.account.operations,
                 profile,
                 &args,
                 printer,
                 !plan.errors.is_empty() || not_checked > 0,
-            )?;
+            );
             if not_checked > 0 {
                 printer.warning(&format!(
                     "{not_checked} check{} could not be run (see `not checked` above): the account may need more than this plan",
                     plural(not_checked)
                 ));
             }
-            Ok(code)
+            result
         }
         Mode::Files(paths) => match saved_plan(paths)? {
             Some(SavedPlan {

@@ -130,6 +130,7 @@ fn fingerprint_of(inv: &Inventory, op: &Operation) -> Option<Fingerprint> {
             )
         }
         Operation::CreateSecurityGroup { vpc_id, .. }
+        | Operation::AuthorizeSecurityGroupIngress { vpc_id, .. }
         | Operation::CreateVpcEndpoint { vpc_id, .. }
         | Operation::ModifyVpcAttribute { vpc_id, .. } => {
             let net = net?;

@@ -12,9 +12,9 @@ use std::path::PathBuf;
 /// The key that marks a saved plan file; its value is the format.
 pub const PLAN_MARKER: &str = "fargate-rtm-plan";
 
-/// The format written: 2 since account plans fingerprint whole documents (file plans of format
-/// 1 are read the same).
-pub const FORMAT: u32 = 2;
+/// The format written: 3 since account plans fingerprint whole documents and key new revisions
+/// by their source (file plans of formats 1 and 2 are read the same).
+pub const FORMAT: u32 = 3;
 
 /// A saved plan, of files or of an account: what `apply PLAN_FILE` carries out, with the
 /// fingerprints it checks first. Secrets are never in it (findings redacted, documents absent).
@@ -164,8 +164,9 @@ impl SavedPlan {
                 "save a new one with `fargate-rtm plan --out FILE`",
             )
         };
-        // Account plans before format 2 fingerprinted a subset of each task definition.
-        if value.get("live").is_some() && format.is_some_and(|f| f < 2) {
+        // Account plans before format 3 fingerprinted a subset of each task definition, named new
+        // revisions by family and ordered endpoints before VPC DNS.
+        if value.get("live").is_some() && format.is_some_and(|f| f < u64::from(FORMAT)) {
             return Some(Err(InputError::new(
                 name,
                 format!(

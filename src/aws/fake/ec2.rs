@@ -264,14 +264,12 @@ impl Ec2 for FakeAws {
         })
     }
 
-    async fn create_https_security_group(
+    async fn create_security_group(
         &self,
         vpc: &str,
         name: &str,
         description: &str,
-        cidrs: &[String],
     ) -> AwsResult<String> {
-        // Two calls, as in AWS: the group, then its ingress rule.
         let api = "ec2:CreateSecurityGroup";
         let id = self.change(
             api,
@@ -297,15 +295,50 @@ impl Ec2 for FakeAws {
             },
             |id| Some(id.clone()),
         )?;
-        let api = "ec2:AuthorizeSecurityGroupIngress";
-        self.apply(api, format!("{id} tcp 443 from {}", cidrs.join(",")), |a| {
-            let g = group_mut(a, &id, api)?;
-            let mut r = rule("tcp", 443);
-            r.cidrs.extend(cidrs.iter().cloned());
-            g.ingress.push(r);
-            Ok(())
-        })?;
         Ok(id)
+    }
+
+    async fn authorize_https_ingress(&self, group: &str, cidrs: &[String]) -> AwsResult<()> {
+        let api = "ec2:AuthorizeSecurityGroupIngress";
+        self.apply(
+            api,
+            format!("{group} tcp 443 from {}", cidrs.join(",")),
+            |a| {
+                let g = group_mut(a, group, api)?;
+                let mut r = rule("tcp", 443);
+                r.cidrs.extend(cidrs.iter().cloned());
+                if g.ingress.contains(&r) {
+                    return Err(invalid(
+                        api,
+                        "InvalidPermission.Duplicate: the rule already exists",
+                    ));
+                }
+                g.ingress.push(r);
+                Ok(())
+            },
+        )
+    }
+
+    async fn revoke_https_ingress(&self, group: &str, cidrs: &[String]) -> AwsResult<()> {
+        let api = "ec2:RevokeSecurityGroupIngress";
+        self.apply(
+            api,
+            format!("{group} tcp 443 from {}", cidrs.join(",")),
+            |a| {
+                let g = group_mut(a, group, api)?;
+                let mut r = rule("tcp", 443);
+                r.cidrs.extend(cidrs.iter().cloned());
+                let before = g.ingress.len();
+                g.ingress.retain(|x| *x != r);
+                if g.ingress.len() == before {
+                    return Err(not_found(
+                        api,
+                        format!("InvalidPermission.NotFound: no such rule on `{group}`"),
+                    ));
+                }
+                Ok(())
+            },
+        )
     }
 
     async fn delete_security_group(&self, id: &str) -> AwsResult<()> {

@@ -138,9 +138,8 @@ fn iam_refuses_what_does_not_exist_and_what_is_in_use() {
 #[test]
 fn ec2_endpoints_groups_and_rules_as_aws_has_them() {
     let f = fake();
-    let sg =
-        block_on(f.create_https_security_group("vpc-1", "ep", "d", &["10.0.0.0/16".to_string()]))
-            .unwrap();
+    let sg = block_on(f.create_security_group("vpc-1", "ep", "d")).unwrap();
+    block_on(f.authorize_https_ingress(&sg, &["10.0.0.0/16".to_string()])).unwrap();
     assert_eq!(sg, "sg-fake-1");
     let spec = EndpointSpec {
         vpc_id: "vpc-1".into(),

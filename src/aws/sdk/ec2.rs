@@ -23,6 +23,26 @@ fn filter(name: &str, values: &[String]) -> Filter {
         .build()
 }
 
+/// TCP 443 from each CIDR.
+fn https_from(cidrs: &[String]) -> aws_sdk_ec2::types::IpPermission {
+    aws_sdk_ec2::types::IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(443)
+        .to_port(443)
+        .set_ip_ranges(Some(
+            cidrs
+                .iter()
+                .map(|c| {
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip(c)
+                        .description("HTTPS to ECR endpoints")
+                        .build()
+                })
+                .collect(),
+        ))
+        .build()
+}
+
 /// An idempotency token for one create call: built once, so the SDK's retries of that call
 /// send the same token and AWS creates the resource at most once.
 fn client_token(parts: &[&str]) -> String {
@@ -276,12 +296,11 @@ impl Ec2 for SdkAws {
             .map(str::to_string))
     }
 
-    async fn create_https_security_group(
+    async fn create_security_group(
         &self,
         vpc: &str,
         name: &str,
         description: &str,
-        cidrs: &[String],
     ) -> AwsResult<String> {
         let out = call!(
             self,
@@ -293,33 +312,33 @@ impl Ec2 for SdkAws {
                 .description(description)
                 .send()
         )?;
-        let id = out.group_id().unwrap_or_default().to_string();
-        let rule = aws_sdk_ec2::types::IpPermission::builder()
-            .ip_protocol("tcp")
-            .from_port(443)
-            .to_port(443)
-            .set_ip_ranges(Some(
-                cidrs
-                    .iter()
-                    .map(|c| {
-                        aws_sdk_ec2::types::IpRange::builder()
-                            .cidr_ip(c)
-                            .description("HTTPS to ECR endpoints")
-                            .build()
-                    })
-                    .collect(),
-            ))
-            .build();
+        Ok(out.group_id().unwrap_or_default().to_string())
+    }
+
+    async fn authorize_https_ingress(&self, group: &str, cidrs: &[String]) -> AwsResult<()> {
         call!(
             self,
             "ec2:AuthorizeSecurityGroupIngress",
             self.ec2
                 .authorize_security_group_ingress()
-                .group_id(&id)
-                .ip_permissions(rule)
+                .group_id(group)
+                .ip_permissions(https_from(cidrs))
                 .send()
         )?;
-        Ok(id)
+        Ok(())
+    }
+
+    async fn revoke_https_ingress(&self, group: &str, cidrs: &[String]) -> AwsResult<()> {
+        call!(
+            self,
+            "ec2:RevokeSecurityGroupIngress",
+            self.ec2
+                .revoke_security_group_ingress()
+                .group_id(group)
+                .ip_permissions(https_from(cidrs))
+                .send()
+        )?;
+        Ok(())
     }
 
     async fn delete_security_group(&self, id: &str) -> AwsResult<()> {

@@ -199,12 +199,18 @@ fn check_service(
     };
     needs.sort();
     needs.dedup();
-    let cidrs = net
-        .vpcs
-        .iter()
-        .find(|v| v.id == vpc_id)
-        .map(|v| v.cidrs())
-        .unwrap_or_default();
+    // The endpoint security group admits the VPC's CIDRs: without them, no fix to plan.
+    let Some(cidrs) = net.vpcs.iter().find(|v| v.id == vpc_id).map(|v| v.cidrs()) else {
+        out.not_checked.push(not_checked(
+            &INFO,
+            &svc.arn,
+            subject,
+            format!(
+                "VPC `{vpc_id}` was not found (its CIDRs decide the endpoints' security group)"
+            ),
+        ));
+        return;
+    };
     let interface_subnets: Vec<String> = subnets_by_az.into_values().collect();
     let (ops, manual) = endpoints::create(
         region,

@@ -71,11 +71,18 @@ pub fn create_role(name: &str) -> Fix {
             "create role `{name}` trusting `ecs-tasks.amazonaws.com` with `AmazonECSTaskExecutionRolePolicy`"
         ),
         applicability: Applicability::Safe,
-        operations: vec![Operation::CreateRole {
-            role_name: name.to_string(),
-            assume_role_policy: trust_policy(),
-            attach_policy_arns: vec![MANAGED_POLICY.into()],
-        }],
+        // Two steps, each journaled with its inverse: a failed attach leaves a recorded role.
+        operations: vec![
+            Operation::CreateRole {
+                role_name: name.to_string(),
+                assume_role_policy: trust_policy(),
+                attach_policy_arns: Vec::new(),
+            },
+            Operation::AttachRolePolicy {
+                role_name: name.to_string(),
+                policy_arn: MANAGED_POLICY.into(),
+            },
+        ],
         ..Default::default()
     }
 }

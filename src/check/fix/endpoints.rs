@@ -49,7 +49,11 @@ pub fn create(
             vpc_id: vpc_id.to_string(),
             group_name: format!("fargate-rtm-ecr-endpoints-{vpc_id}"),
             description: "HTTPS from the VPC to the ECR interface endpoints (fargate-rtm)".into(),
-            ingress_tcp_443_from: cidrs.to_vec(),
+        });
+        ops.push(Operation::AuthorizeSecurityGroupIngress {
+            vpc_id: vpc_id.to_string(),
+            group_id: NEW_GROUP.into(),
+            cidrs: cidrs.to_vec(),
         });
     }
     for m in needs {
