@@ -486,3 +486,36 @@ fn an_unread_vpc_is_not_checked_never_a_group_open_to_nothing() {
         text(&p)
     );
 }
+
+/// A missing execution role is two journaled steps: if attaching the policy fails, the role the
+/// run created is recorded, and rollback deletes it.
+#[test]
+fn a_failed_attach_after_create_role_leaves_nothing_unrecorded() {
+    let regions = edited(FIXTURE, |a| {
+        a["roles"]
+            .as_object_mut()
+            .unwrap()
+            .remove("ecsTaskExecutionRole");
+    });
+    let aws = &regions[REGION];
+    let before = aws.account();
+    let p = plan(aws);
+    let names: Vec<&str> = p
+        .account
+        .operations
+        .iter()
+        .map(|o| o.operation.name())
+        .collect();
+    assert_eq!(
+        names[..2],
+        ["iam:CreateRole", "iam:AttachRolePolicy"],
+        "{names:?}"
+    );
+    aws.fail("iam:AttachRolePolicy", ErrorKind::AccessDenied);
+    let mut run = apply(&regions, &p.account.operations);
+    assert_eq!(run.outcome.done, 1, "{:?}", run.outcome.failed);
+    assert!(aws.account().roles.contains_key("ecsTaskExecutionRole"));
+    let undone = undo(&regions, &mut run, false);
+    assert!(undone.failed.is_none(), "{:?}", undone.failed);
+    assert_eq!(aws.account(), before, "{:#?}", aws.log());
+}
