@@ -3,6 +3,7 @@
 //! Its value enums are mapped onto the core's types here, so the core never names clap.
 
 use crate::check::EcrPolicy;
+use crate::model::Applicability;
 use crate::printer::ColorChoice;
 use crate::render::Format;
 use crate::render::text::DiffMode;
@@ -79,6 +80,20 @@ impl From<DiffArg> for DiffMode {
             DiffArg::Auto => DiffMode::Auto,
             DiffArg::All => DiffMode::All,
             DiffArg::None => DiffMode::None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnlyArg {
+    /// Fixes that change no cost and restart nothing
+    Safe,
+}
+
+impl From<OnlyArg> for Applicability {
+    fn from(o: OnlyArg) -> Self {
+        match o {
+            OnlyArg::Safe => Applicability::Safe,
         }
     }
 }
@@ -206,6 +221,9 @@ pub struct ApplyArgs {
     /// Where `apply --live` writes its journal [default: .fargate-rtm/journal-TIME.jsonl]
     #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
+    /// Account changes: carry out only the fixes of this class (safe: no cost, no redeploy)
+    #[arg(long, value_enum, value_name = "CLASS")]
+    pub only: Option<OnlyArg>,
     #[command(flatten)]
     pub fix: FixArgs,
     #[command(flatten)]

@@ -499,3 +499,41 @@ fn the_endpoint_group_admits_the_secondary_cidrs_read_from_aws() {
         serde_json::json!(["10.0.0.0/16", "100.64.0.0/16"])
     );
 }
+
+#[test]
+fn only_safe_applies_the_safe_fixes_and_says_what_it_left() {
+    // A role without ECR access (safe: an inline policy) and an old platform (unsafe: a
+    // redeployment).
+    let moto = seeded(&Setup {
+        role: RolePolicy::NoEcr,
+        platform: "1.3.0",
+        ..Default::default()
+    });
+    let r = moto.run(&[
+        "apply",
+        "--live",
+        "--auto-approve",
+        "--only",
+        "safe",
+        "--journal",
+        moto.home.path().join("j").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("left in the plan by `--only`: 1 operation: `ecs:UpdateService` (unsafe)")
+            && r.stderr.contains("applied: 1 of 1 operations"),
+        "{}",
+        r.stderr
+    );
+    let s = block(state(&moto));
+    assert_eq!(
+        s["inline"],
+        serde_json::json!(["fargate-rtm-guardduty-agent-ecr-us-east-1", "logs"])
+    );
+    assert!(
+        s["services"][0].as_str().unwrap().ends_with(" 1.3.0"),
+        "{}",
+        s["services"][0]
+    );
+}

@@ -272,3 +272,24 @@ fn an_account_plan_saved_by_an_older_version_is_refused() {
         );
     }
 }
+
+#[test]
+fn only_is_for_account_changes() {
+    let r = run(&[
+        "apply",
+        "--only",
+        "safe",
+        "--auto-approve",
+        "--out-dir",
+        "/nonexistent",
+        "examples/task-definitions/api-memory-full.json",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with(
+            "error: `--only` chooses among account changes: give `--live` or a saved account plan"
+        ),
+        "{}",
+        r.stderr
+    );
+}

@@ -66,6 +66,10 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<i32> {
                     false,
                 )
             }
+            // Files: every fix in a document is one patch.
+            Some(_) | None if args.only.is_some() => Err(Error::usage(
+                "`--only` chooses among account changes: give `--live` or a saved account plan",
+            )),
             Some(saved) => {
                 let plan = saved_file_plan(saved, printer)?;
                 files(plan, true, &args, printer)
@@ -235,6 +239,27 @@ fn operations(
     printer: &Printer,
     had_errors: bool,
 ) -> Result<i32> {
+    // `--only safe`: the other fixes stay in the plan, and the summary says which.
+    let (ops, left): (Vec<PlannedOperation>, Vec<PlannedOperation>) = match args.only {
+        Some(only) => {
+            let only = Applicability::from(only);
+            ops.iter().cloned().partition(|o| o.applicability == only)
+        }
+        None => (ops.to_vec(), Vec::new()),
+    };
+    let ops = ops.as_slice();
+    if !left.is_empty() {
+        let names: Vec<String> = left
+            .iter()
+            .map(|o| format!("`{}` ({})", o.operation.name(), o.applicability.as_str()))
+            .collect();
+        printer.status(&format!(
+            "left in the plan by `--only`: {} operation{}: {}",
+            left.len(),
+            plural(left.len()),
+            names.join(", ")
+        ));
+    }
     if ops.is_empty() {
         printer.status("nothing to apply");
         return Ok(if had_errors { 1 } else { 0 });
