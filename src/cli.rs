@@ -137,6 +137,9 @@ pub struct RollbackArgs {
     /// Also deregister the task-definition revisions the apply registered
     #[arg(long)]
     pub deregister: bool,
+    /// The run to undo, when the journal holds several
+    #[arg(long, value_name = "ID")]
+    pub run: Option<String>,
     /// Named profile from the AWS config files
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,

@@ -52,7 +52,7 @@ fn apply(regions: &BTreeMap<String, FakeAws>, ops: &[PlannedOperation]) -> Run {
 /// Undoes what the journal records as done and not undone yet.
 fn undo(regions: &BTreeMap<String, FakeAws>, run: &mut Run, deregister: bool) -> Outcome {
     let text = std::fs::read_to_string(&run.journal.path).unwrap();
-    let steps = pending_undo(&text).unwrap();
+    let steps = pending_undo(&text, None).unwrap().steps;
     block(rollback(regions, &steps, deregister, &mut run.journal)).unwrap()
 }
 

@@ -1,9 +1,11 @@
 //! The journal of an account apply, and what rollback reads from it.
 //!
 //! Journal: JSON lines, one record before and one after each call, each flushed and fsynced.
-//! `{"seq", "phase": "before", "region", "operation"}` then `{"seq", "phase": "after", "status":
-//! "ok"|"failed", "result", "error", "inverse"}`. Rollback appends `{"phase": "rollback-before" |
-//! "rollback-after", "of": SEQ, ...}` to the same file, so a second rollback does nothing.
+//! `{"run", "seq", "phase": "before", "region", "operation"}` then `{"run", "seq", "phase":
+//! "after", "status": "ok"|"failed", "result", "error", "inverse"}`. Rollback appends `{"run",
+//! "phase": "rollback-before" | "rollback-after", "of": SEQ, ...}` to the same file, so a second
+//! rollback does nothing. Every record but its `inverse` is redacted: an inverse is put back
+//! exactly as it was (it holds policy documents and ids, never a task definition's environment).
 
 use crate::operation::Operation;
 use serde::{Deserialize, Serialize};
@@ -14,6 +16,8 @@ use std::path::{Path, PathBuf};
 pub struct Journal {
     file: std::fs::File,
     pub path: PathBuf,
+    /// This run's id, in each record it writes.
+    pub run: String,
 }
 
 impl Journal {
@@ -22,6 +26,7 @@ impl Journal {
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
+        let created = !path.exists();
         let mut opts = std::fs::OpenOptions::new();
         opts.create(true).append(true);
         #[cfg(unix)]
@@ -29,9 +34,24 @@ impl Journal {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
+        let file = opts.open(path)?;
+        #[cfg(unix)]
+        if created {
+            // The new file's directory entry is durable too.
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         Ok(Journal {
-            file: opts.open(path)?,
+            file,
             path: path.to_path_buf(),
+            run: format!("{nanos:x}-{:x}", std::process::id()),
         })
     }
 
@@ -43,8 +63,13 @@ impl Journal {
                 .map(|d| d.as_secs())
                 .unwrap_or(0);
             o.insert("time".into(), now.into());
+            o.entry("run").or_insert_with(|| self.run.clone().into());
         }
+        let inverse = value.as_object_mut().and_then(|o| o.remove("inverse"));
         crate::redact::redact_value(&mut value);
+        if let (Value::Object(o), Some(inverse)) = (&mut value, inverse) {
+            o.insert("inverse".into(), inverse);
+        }
         let mut line = serde_json::to_vec(&value)?;
         line.push(b'\n');
         self.file.write_all(&line)?;
@@ -65,41 +90,96 @@ pub fn default_journal_path() -> PathBuf {
 /// One completed step of a journal that rollback may undo.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Undo {
+    /// The run that made it (`""` in journals written before runs had ids).
+    pub run: String,
     pub seq: u64,
     pub region: String,
     pub inverse: Operation,
 }
 
-/// Reads a journal: the completed steps with an inverse that are not rolled back yet, newest
-/// first.
-pub fn pending_undo(text: &str) -> Result<Vec<Undo>, String> {
+/// What a journal says is left to undo.
+#[derive(Debug, Default)]
+pub struct Pending {
+    /// Completed steps with an inverse, not rolled back yet, newest first.
+    pub steps: Vec<Undo>,
+    /// Steps begun and never recorded as finished (killed, disk full): what they changed is
+    /// not known from the journal.
+    pub in_doubt: Vec<String>,
+}
+
+/// Reads a journal. `run` chooses one run when the journal holds several with steps to undo.
+pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
     let mut done: Vec<Undo> = Vec::new();
-    let mut undone: Vec<u64> = Vec::new();
+    let mut begun: Vec<(String, u64, String)> = Vec::new();
+    let mut finished: Vec<(String, u64)> = Vec::new();
+    let mut undone: Vec<(String, u64)> = Vec::new();
     for (i, line) in text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
         let v: Value = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
+        let of_run = v["run"].as_str().unwrap_or_default().to_string();
         match v["phase"].as_str() {
-            Some("after") if v["status"] == "ok" && !v["inverse"].is_null() => {
-                let inverse: Operation = serde_json::from_value(v["inverse"].clone())
-                    .map_err(|e| format!("line {}: {e}", i + 1))?;
-                done.push(Undo {
-                    seq: v["seq"].as_u64().unwrap_or(0),
-                    region: v["region"].as_str().unwrap_or_default().to_string(),
-                    inverse,
-                });
+            Some("before") => begun.push((
+                of_run,
+                v["seq"].as_u64().unwrap_or(0),
+                v["operation"]["operation"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string(),
+            )),
+            Some("after") => {
+                let seq = v["seq"].as_u64().unwrap_or(0);
+                finished.push((of_run.clone(), seq));
+                if v["status"] == "ok" && !v["inverse"].is_null() {
+                    let inverse: Operation = serde_json::from_value(v["inverse"].clone())
+                        .map_err(|e| format!("line {}: {e}", i + 1))?;
+                    done.push(Undo {
+                        run: of_run,
+                        seq,
+                        region: v["region"].as_str().unwrap_or_default().to_string(),
+                        inverse,
+                    });
+                }
             }
             Some("rollback-after") if v["status"] == "ok" || v["status"] == "skipped" => {
-                undone.extend(v["of"].as_u64())
+                undone.extend(v["of"].as_u64().map(|seq| (of_run, seq)))
             }
             _ => {}
         }
     }
-    done.retain(|d| !undone.contains(&d.seq));
+    done.retain(|d| !undone.contains(&(d.run.clone(), d.seq)));
+    let mut runs: Vec<&str> = done.iter().map(|d| d.run.as_str()).collect();
+    runs.dedup();
+    let chosen = match (run, runs.as_slice()) {
+        (Some(r), _) => Some(r.to_string()),
+        (None, [] | [_]) => None,
+        (None, several) => {
+            return Err(format!(
+                "it holds {} runs with steps to undo ({}): choose one with `--run ID`",
+                several.len(),
+                several.join(", ")
+            ));
+        }
+    };
+    if let Some(r) = &chosen {
+        done.retain(|d| &d.run == r);
+    }
     done.reverse();
-    Ok(done)
+    let in_doubt = begun
+        .into_iter()
+        .filter(|(r, seq, _)| {
+            !finished.contains(&(r.clone(), *seq)) && chosen.as_ref().is_none_or(|c| c == r)
+        })
+        .map(|(r, seq, op)| {
+            format!("step {seq} of run `{r}` (`{op}`) was begun and never recorded as finished")
+        })
+        .collect();
+    Ok(Pending {
+        steps: done,
+        in_doubt,
+    })
 }
 
 #[cfg(test)]
@@ -118,17 +198,71 @@ mod tests {
         .iter()
         .map(|v| v.to_string() + "\n")
         .collect::<String>();
-        let undo = pending_undo(&text).unwrap();
-        assert_eq!(undo.iter().map(|u| u.seq).collect::<Vec<_>>(), [2, 1]);
+        let undo = pending_undo(&text, None).unwrap();
+        assert_eq!(undo.steps.iter().map(|u| u.seq).collect::<Vec<_>>(), [2, 1]);
         let after = text + &json!({"phase": "rollback-after", "of": 2, "status": "ok"}).to_string();
         assert_eq!(
-            pending_undo(&after)
+            pending_undo(&after, None)
                 .unwrap()
+                .steps
                 .iter()
                 .map(|u| u.seq)
                 .collect::<Vec<_>>(),
             [1]
         );
-        assert!(pending_undo("not json").is_err());
+        assert!(pending_undo("not json", None).is_err());
+    }
+
+    #[test]
+    fn runs_are_kept_apart_and_unfinished_steps_are_in_doubt() {
+        let text = [
+            json!({"run": "a", "seq": 1, "phase": "before", "operation": {"operation": "ec2:CreateSecurityGroup"}}),
+            json!({"run": "a", "seq": 1, "phase": "after", "status": "ok", "region": "r", "inverse": {"operation": "ec2:DeleteSecurityGroup", "group_id": "sg-1"}}),
+            json!({"run": "b", "seq": 1, "phase": "before", "operation": {"operation": "iam:PutRolePolicy"}}),
+            json!({"run": "b", "seq": 1, "phase": "after", "status": "ok", "region": "r", "inverse": {"operation": "iam:DeleteRolePolicy", "role_name": "x", "policy_name": "p"}}),
+            json!({"run": "b", "seq": 2, "phase": "before", "operation": {"operation": "ec2:CreateVpcEndpoint"}}),
+        ]
+        .iter()
+        .map(|v| v.to_string() + "\n")
+        .collect::<String>();
+        let err = pending_undo(&text, None).unwrap_err();
+        assert!(err.contains("choose one with `--run ID`"), "{err}");
+        let b = pending_undo(&text, Some("b")).unwrap();
+        assert_eq!(b.steps.len(), 1);
+        assert_eq!(b.steps[0].inverse.name(), "iam:DeleteRolePolicy");
+        assert_eq!(
+            b.in_doubt,
+            [
+                "step 2 of run `b` (`ec2:CreateVpcEndpoint`) was begun and never recorded as finished"
+            ]
+        );
+        // Undoing run b's step 1 leaves run a's step 1.
+        let after = text
+            + &json!({"run": "b", "phase": "rollback-after", "of": 1, "status": "ok"}).to_string();
+        let left = pending_undo(&after, None).unwrap();
+        assert_eq!((left.steps.len(), left.steps[0].run.as_str()), (1, "a"));
+    }
+
+    #[test]
+    fn inverses_are_kept_exactly_and_the_rest_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let mut j = Journal::open(&path).unwrap();
+        let previous = json!({"Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+            "Resource": "*", "Condition": {"StringEquals": {"secretsmanager:SecretId": "db"}}}]});
+        j.record(json!({"seq": 1, "phase": "after", "status": "ok", "region": "r",
+            "result": {"DB_PASSWORD": "hunter2"},
+            "inverse": {"operation": "iam:PutRolePolicy", "role_name": "x", "policy_name": "p", "policy_document": previous}}))
+            .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("hunter2"), "{text}");
+        let steps = pending_undo(&text, None).unwrap().steps;
+        match &steps[0].inverse {
+            Operation::PutRolePolicy {
+                policy_document, ..
+            } => assert_eq!(policy_document, &previous),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(steps[0].run, j.run);
     }
 }

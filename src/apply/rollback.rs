@@ -24,7 +24,7 @@ pub async fn rollback<A: Aws>(
             continue;
         }
         if matches!(step.inverse, Operation::DeregisterTaskDefinition { .. }) && !deregister {
-            journal.record(json!({"phase": "rollback-after", "of": step.seq, "status": "kept", "operation": step.inverse}))?;
+            journal.record(json!({"run": step.run, "phase": "rollback-after", "of": step.seq, "status": "kept", "operation": step.inverse}))?;
             out.skipped.push(format!(
                 "{label}: kept; pass `--deregister` to deregister the new revision"
             ));
@@ -34,15 +34,15 @@ pub async fn rollback<A: Aws>(
             out.failed = Some((label, format!("no client for region `{}`", step.region)));
             continue;
         };
-        journal.record(json!({"phase": "rollback-before", "of": step.seq, "region": step.region, "operation": step.inverse}))?;
+        journal.record(json!({"run": step.run, "phase": "rollback-before", "of": step.seq, "region": step.region, "operation": step.inverse}))?;
         match perform(aws, &step.inverse, &BTreeMap::new()).await {
             Ok(_) => {
                 journal
-                    .record(json!({"phase": "rollback-after", "of": step.seq, "status": "ok"}))?;
+                    .record(json!({"run": step.run, "phase": "rollback-after", "of": step.seq, "status": "ok"}))?;
                 out.done += 1;
             }
             Err(e) => {
-                journal.record(json!({"phase": "rollback-after", "of": step.seq, "status": "failed", "error": e.to_string()}))?;
+                journal.record(json!({"run": step.run, "phase": "rollback-after", "of": step.seq, "status": "failed", "error": e.to_string()}))?;
                 out.failed = Some((label, e.to_string()));
             }
         }

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 pub fn run(args: RollbackArgs, printer: &Printer) -> Result<i32> {
     let journal_text =
         std::fs::read_to_string(&args.journal).map_err(|e| Error::io("read", &args.journal, e))?;
-    let steps = pending_undo(&journal_text).map_err(|e| {
+    let pending = pending_undo(&journal_text, args.run.as_deref()).map_err(|e| {
         Error::new(
             Kind::Input,
             format!(
@@ -25,9 +25,15 @@ pub fn run(args: RollbackArgs, printer: &Printer) -> Result<i32> {
             ),
         )
     })?;
+    // Never ignored: what a step begun but not finished changed is for a person to check.
+    for d in &pending.in_doubt {
+        printer.warning(&format!("in doubt: {d}; check that resource by hand"));
+    }
+    let in_doubt = if pending.in_doubt.is_empty() { 0 } else { 1 };
+    let steps = pending.steps;
     if steps.is_empty() {
         printer.status("nothing to roll back");
-        return Ok(0);
+        return Ok(in_doubt);
     }
     let ops: Vec<PlannedOperation> = steps
         .iter()
@@ -69,7 +75,7 @@ pub fn run(args: RollbackArgs, printer: &Printer) -> Result<i32> {
         match &outcome.failed {
             None => {
                 printer.status(&format!("rolled back {} of {n} steps", outcome.done));
-                Ok(0)
+                Ok(in_doubt)
             }
             Some((what, err)) => Err(Error::new(Kind::Aws, format!("{what}: {err}; stopped"))
                 .with_hint(
