@@ -140,6 +140,9 @@ pub struct RollbackArgs {
     /// The run to undo, when the journal holds several
     #[arg(long, value_name = "ID")]
     pub run: Option<String>,
+    /// Undo steps whose resource changed since the apply, too
+    #[arg(long)]
+    pub force: bool,
     /// Named profile from the AWS config files
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,

@@ -53,7 +53,14 @@ fn apply(regions: &BTreeMap<String, FakeAws>, ops: &[PlannedOperation]) -> Run {
 fn undo(regions: &BTreeMap<String, FakeAws>, run: &mut Run, deregister: bool) -> Outcome {
     let text = std::fs::read_to_string(&run.journal.path).unwrap();
     let steps = pending_undo(&text, None).unwrap().steps;
-    block(rollback(regions, &steps, deregister, &mut run.journal)).unwrap()
+    block(rollback(
+        regions,
+        &steps,
+        deregister,
+        false,
+        &mut run.journal,
+    ))
+    .unwrap()
 }
 
 /// `before` with the revision the apply registered, in the given status.
@@ -518,4 +525,52 @@ fn a_failed_attach_after_create_role_leaves_nothing_unrecorded() {
     let undone = undo(&regions, &mut run, false);
     assert!(undone.failed.is_none(), "{:?}", undone.failed);
     assert_eq!(aws.account(), before, "{:#?}", aws.log());
+}
+
+/// Rollback first checks each resource is still as the apply left it: a service someone moved
+/// to another revision since is left alone, with the reason, until `--force`.
+#[test]
+fn rollback_leaves_a_resource_changed_since_the_apply_unless_forced() {
+    let regions = clients();
+    let aws = &regions[REGION];
+    let before = aws.account();
+    let p = plan(aws);
+    let mut run = apply(&regions, &p.account.operations);
+    assert!(run.outcome.failed.is_none(), "{:?}", run.outcome.failed);
+    const THEIRS: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:9";
+    aws.edit(|a| {
+        let web = a
+            .services
+            .iter_mut()
+            .find(|s| s["serviceName"] == "web")
+            .unwrap();
+        web["taskDefinition"] = json!(THEIRS);
+    });
+    let first = undo(&regions, &mut run, false);
+    assert!(first.failed.is_none(), "{:?}", first.failed);
+    assert_eq!(first.changed.len(), 1, "{:?}", first.changed);
+    assert!(
+        first.changed[0].contains("service `web` now runs") && first.changed[0].contains("--force"),
+        "{:?}",
+        first.changed
+    );
+    assert_eq!(service(&aws.account(), "web")["taskDefinition"], THEIRS);
+    assert_eq!(service(&aws.account(), "worker")["taskDefinition"], TD);
+    // Forced, the step left behind is undone; nothing else is undone twice.
+    let text = std::fs::read_to_string(&run.journal.path).unwrap();
+    let steps = pending_undo(&text, None).unwrap().steps;
+    assert_eq!(
+        steps.len(),
+        2,
+        "the service step and the kept revision: {steps:?}"
+    );
+    let forced = block(rollback(&regions, &steps, false, true, &mut run.journal)).unwrap();
+    assert!(
+        forced.failed.is_none() && forced.changed.is_empty(),
+        "{forced:?}"
+    );
+    assert_eq!(
+        aws.account(),
+        with_new_revision(&before, &aws.account(), "ACTIVE")
+    );
 }

@@ -21,6 +21,8 @@ pub struct Outcome {
     pub failed: Option<(String, String)>,
     /// Operations not run because an earlier step failed.
     pub skipped: Vec<String>,
+    /// Rollback: steps left as they are because the resource changed since the apply.
+    pub changed: Vec<String>,
 }
 
 /// Runs the operations in order. Stops at the first failure; everything after it is skipped

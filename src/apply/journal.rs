@@ -95,6 +95,10 @@ pub struct Undo {
     pub seq: u64,
     pub region: String,
     pub inverse: Operation,
+    /// The operation the step carried out (from its `before` record), to check before undoing
+    /// that the resource is still as the apply left it.
+    #[serde(default)]
+    pub applied: Option<Operation>,
 }
 
 /// What a journal says is left to undo.
@@ -111,6 +115,7 @@ pub struct Pending {
 pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
     let mut done: Vec<Undo> = Vec::new();
     let mut begun: Vec<(String, u64, String)> = Vec::new();
+    let mut applied: Vec<((String, u64), Operation)> = Vec::new();
     let mut finished: Vec<(String, u64)> = Vec::new();
     let mut undone: Vec<(String, u64)> = Vec::new();
     for (i, line) in text
@@ -121,25 +126,36 @@ pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
         let v: Value = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
         let of_run = v["run"].as_str().unwrap_or_default().to_string();
         match v["phase"].as_str() {
-            Some("before") => begun.push((
-                of_run,
-                v["seq"].as_u64().unwrap_or(0),
-                v["operation"]["operation"]
-                    .as_str()
-                    .unwrap_or("?")
-                    .to_string(),
-            )),
+            Some("before") => {
+                let seq = v["seq"].as_u64().unwrap_or(0);
+                if let Ok(op) = serde_json::from_value::<Operation>(v["operation"].clone()) {
+                    applied.push(((of_run.clone(), seq), op));
+                }
+                begun.push((
+                    of_run,
+                    seq,
+                    v["operation"]["operation"]
+                        .as_str()
+                        .unwrap_or("?")
+                        .to_string(),
+                ));
+            }
             Some("after") => {
                 let seq = v["seq"].as_u64().unwrap_or(0);
                 finished.push((of_run.clone(), seq));
                 if v["status"] == "ok" && !v["inverse"].is_null() {
                     let inverse: Operation = serde_json::from_value(v["inverse"].clone())
                         .map_err(|e| format!("line {}: {e}", i + 1))?;
+                    let key = (of_run.clone(), seq);
                     done.push(Undo {
                         run: of_run,
                         seq,
                         region: v["region"].as_str().unwrap_or_default().to_string(),
                         inverse,
+                        applied: applied
+                            .iter()
+                            .find(|(k, _)| *k == key)
+                            .map(|(_, op)| op.clone()),
                     });
                 }
             }

@@ -2,17 +2,64 @@
 
 use super::account::{Outcome, perform};
 use super::journal::{Journal, Undo};
-use crate::aws::Aws;
+use crate::aws::{Aws, AwsError};
 use crate::operation::Operation;
 use serde_json::json;
 use std::collections::BTreeMap;
 
+/// What changed a resource since the apply left it, if anything: a service no longer on the
+/// revision or platform the apply set, an inline policy no longer the one it put. Undoing then
+/// would throw away someone else's change.
+async fn changed_since<A: Aws>(aws: &A, applied: &Operation) -> Result<Option<String>, AwsError> {
+    Ok(match applied {
+        Operation::UpdateService {
+            cluster,
+            service,
+            task_definition,
+            platform_version,
+            ..
+        } => {
+            let now = aws
+                .describe_services(cluster, std::slice::from_ref(service))
+                .await?;
+            let Some(now) = now.first() else {
+                return Ok(Some(format!("service `{service}` is gone")));
+            };
+            let platform = now.json["platformVersion"].as_str();
+            match (task_definition, platform_version) {
+                (Some(td), _) if *td != now.task_definition => Some(format!(
+                    "service `{service}` now runs `{}`, not `{td}` as the apply left it",
+                    now.task_definition
+                )),
+                (_, Some(pv)) if platform != Some(pv.as_str()) => Some(format!(
+                    "service `{service}` is now on platform `{}`, not `{pv}` as the apply left it",
+                    platform.unwrap_or("none")
+                )),
+                _ => None,
+            }
+        }
+        Operation::PutRolePolicy {
+            role_name,
+            policy_name,
+            policy_document,
+        } => match aws.inline_policy(role_name, policy_name).await? {
+            Some(now) if now == *policy_document => None,
+            _ => Some(format!(
+                "inline policy `{policy_name}` of role `{role_name}` changed since the apply"
+            )),
+        },
+        _ => None,
+    })
+}
+
 /// Undoes the given steps, newest first, journaling each. `deregister` allows deregistering
-/// revisions the apply registered (otherwise they are kept and reported).
+/// revisions the apply registered (otherwise they are kept and reported). A resource changed
+/// since the apply is left as it is, with the reason, unless `force`.
 pub async fn rollback<A: Aws>(
     regions: &BTreeMap<String, A>,
     steps: &[Undo],
     deregister: bool,
+    force: bool,
     journal: &mut Journal,
 ) -> std::io::Result<Outcome> {
     let mut out = Outcome::default();
@@ -34,6 +81,22 @@ pub async fn rollback<A: Aws>(
             out.failed = Some((label, format!("no client for region `{}`", step.region)));
             continue;
         };
+        if let (false, Some(applied)) = (force, &step.applied) {
+            match changed_since(aws, applied).await {
+                Ok(None) => {}
+                Ok(Some(why)) => {
+                    // Not counted as undone: `--force` can still undo it later.
+                    journal.record(json!({"run": step.run, "phase": "rollback-after", "of": step.seq, "status": "changed", "reason": why}))?;
+                    out.changed
+                        .push(format!("{label}: {why}; pass `--force` to undo it anyway"));
+                    continue;
+                }
+                Err(e) => {
+                    out.failed = Some((label, format!("cannot read the resource: {e}")));
+                    continue;
+                }
+            }
+        }
         journal.record(json!({"run": step.run, "phase": "rollback-before", "of": step.seq, "region": step.region, "operation": step.inverse}))?;
         match perform(aws, &step.inverse, &BTreeMap::new()).await {
             Ok(_) => {

@@ -66,12 +66,16 @@ pub fn run(args: RollbackArgs, printer: &Printer) -> Result<i32> {
         .await;
         let io = |e| Error::io("write the journal", &args.journal, e);
         let mut journal = Journal::open(&args.journal).map_err(io)?;
-        let outcome = rollback(&regions, &steps, args.deregister, &mut journal)
+        let outcome = rollback(&regions, &steps, args.deregister, args.force, &mut journal)
             .await
             .map_err(io)?;
         for s in &outcome.skipped {
             printer.status(&format!("skipped: {s}"));
         }
+        for c in &outcome.changed {
+            printer.warning(&format!("left as it is: {c}"));
+        }
+        let in_doubt = if outcome.changed.is_empty() { in_doubt } else { 1 };
         match &outcome.failed {
             None => {
                 printer.status(&format!("rolled back {} of {n} steps", outcome.done));
