@@ -105,6 +105,15 @@ pub enum EcrPolicyArg {
     Managed,
 }
 
+impl From<EcrPolicy> for EcrPolicyArg {
+    fn from(p: EcrPolicy) -> Self {
+        match p {
+            EcrPolicy::Scoped => EcrPolicyArg::Scoped,
+            EcrPolicy::Managed => EcrPolicyArg::Managed,
+        }
+    }
+}
+
 impl From<EcrPolicyArg> for EcrPolicy {
     fn from(p: EcrPolicyArg) -> Self {
         match p {

@@ -149,6 +149,24 @@ impl Operation {
         }
     }
 
+    /// An operation the planner makes for a finding (never an inverse: no delete, detach,
+    /// revoke or deregister comes from a plan).
+    pub fn is_planned_kind(&self) -> bool {
+        matches!(
+            self,
+            Operation::CreateRole { .. }
+                | Operation::PutRolePolicy { .. }
+                | Operation::AttachRolePolicy { .. }
+                | Operation::CreateSecurityGroup { .. }
+                | Operation::AuthorizeSecurityGroupIngress { .. }
+                | Operation::CreateVpcEndpoint { .. }
+                | Operation::ModifyVpcAttribute { .. }
+                | Operation::AuthorizeSecurityGroupEgress { .. }
+                | Operation::RegisterTaskDefinition { .. }
+                | Operation::UpdateService { .. }
+        )
+    }
+
     /// IAM is global: the same IAM operation planned from two regions is one change. Every
     /// other operation belongs to its region.
     pub fn is_global(&self) -> bool {

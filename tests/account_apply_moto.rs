@@ -537,3 +537,68 @@ fn only_safe_applies_the_safe_fixes_and_says_what_it_left() {
         s["services"][0]
     );
 }
+
+/// A saved account plan is data: an operation the planner never makes, one without a
+/// fingerprint, or one that is not what the account needs now (an edited policy) is refused
+/// before any change; a profile written into the file is never used.
+#[test]
+fn a_saved_account_plan_is_data_not_a_program() {
+    let moto = seeded(&Setup {
+        role: RolePolicy::NoEcr,
+        ..Default::default()
+    });
+    let plan_file = moto.home.path().join("live.plan.json");
+    assert_eq!(
+        moto.run(&["plan", "--live", "--out", plan_file.to_str().unwrap()])
+            .code,
+        2
+    );
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    assert!(saved["live"].get("profile").is_none(), "{saved:#}");
+    let before = block(state(&moto));
+    let tampered = |edit: &dyn Fn(&mut Value), expect: &str| {
+        let mut v = saved.clone();
+        edit(&mut v);
+        let f = moto.home.path().join("tampered.plan.json");
+        std::fs::write(&f, v.to_string()).unwrap();
+        let r = moto.run(&["apply", "--auto-approve", f.to_str().unwrap()]);
+        assert_eq!(r.code, 1, "{expect}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(expect) && r.stderr.contains("nothing was changed"),
+            "{expect}: {}",
+            r.stderr
+        );
+        assert_eq!(block(state(&moto)), before, "{expect}");
+    };
+    tampered(
+        &|v| {
+            let mut extra = v["live"]["operations"][0].clone();
+            extra["operation"] = serde_json::json!({"operation": "iam:DeleteRole", "role_name": "ecsTaskExecutionRole", "detach_policy_arns": []});
+            v["live"]["operations"].as_array_mut().unwrap().push(extra);
+        },
+        "`iam:DeleteRole` is not an operation fargate-rtm plans",
+    );
+    tampered(
+        &|v| v["live"]["operations"][0]["fingerprint"] = Value::Null,
+        "has no fingerprint of what it changes",
+    );
+    tampered(
+        &|v| {
+            v["live"]["operations"][0]["operation"]["policy_document"]["Statement"][1]["Resource"] =
+                serde_json::json!("*")
+        },
+        "is not what the account needs now",
+    );
+    // A profile in the file is ignored (this one does not exist: using it would fail).
+    let mut v = saved.clone();
+    v["live"]["profile"] = serde_json::json!("attacker");
+    std::fs::write(&plan_file, v.to_string()).unwrap();
+    let r = moto.run(&[
+        "apply",
+        "--auto-approve",
+        "--journal",
+        moto.home.path().join("j").to_str().unwrap(),
+        plan_file.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

@@ -10,14 +10,15 @@ use crate::apply::account::execute;
 use crate::apply::files::{self as apply_files, Destination};
 use crate::apply::journal::{self, Journal};
 use crate::apply::preconditions::stale;
-use crate::cli::ApplyArgs;
+use crate::aws::sdk::SdkAws;
+use crate::cli::{ApplyArgs, FixArgs, LiveArgs};
 use crate::error::{Error, Kind, Result};
 use crate::model::{Applicability, InputError, Origin, Severity};
-use crate::plan::saved::SavedPlan;
+use crate::plan::saved::{SavedAccount, SavedPlan};
 use crate::plan::{self as planner, Plan, PlannedOperation};
 use crate::printer::Printer;
 use crate::render::text;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, IsTerminal, Write};
 
 pub fn run(args: ApplyArgs, printer: &Printer) -> Result<i32> {
@@ -57,10 +58,11 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<i32> {
                     &mut printer.stderr(),
                     stderr_style(printer),
                 )?;
-                let profile = args.live.profile.clone().or(account.profile);
+                derived_again(&account, &args, printer)?;
+                // Credentials and profile from this command line and environment, never the file.
                 operations(
                     &account.operations,
-                    profile.as_deref(),
+                    args.live.profile.as_deref(),
                     &args,
                     printer,
                     false,
@@ -81,6 +83,84 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<i32> {
             }
         },
     }
+}
+
+/// Refuses, changing nothing, when a resource an operation changes is not as the plan saw it.
+async fn refuse_if_stale(
+    regions: &BTreeMap<String, SdkAws>,
+    ops: &[PlannedOperation],
+) -> Result<()> {
+    let stale = stale(regions, ops).await;
+    if stale.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        Kind::StalePlan,
+        format!(
+            "the plan is stale: {}; nothing was changed",
+            stale.join("; ")
+        ),
+    )
+    .with_hint("run `fargate-rtm plan --live` again and review it"))
+}
+
+/// A saved account plan is data, not a program: only operations the planner makes, each with a
+/// fingerprint, and each derived again from the account as it is now, with the options the plan
+/// was made with. Anything else is refused before any change.
+fn derived_again(account: &SavedAccount, args: &ApplyArgs, printer: &Printer) -> Result<()> {
+    let refuse = |why: String| {
+        Error::new(
+            Kind::StalePlan,
+            format!("the plan cannot be applied: {why}; nothing was changed"),
+        )
+        .with_hint("run `fargate-rtm plan --live --out FILE` again and review it")
+    };
+    account.validate().map_err(refuse)?;
+    // What changed since the plan is named first (the fingerprints), then the plan is derived
+    // again.
+    runtime()?.block_on(async {
+        let regions = clients(
+            args.live.profile.as_deref(),
+            account
+                .operations
+                .iter()
+                .map(|o| o.region.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter(),
+        )
+        .await;
+        refuse_if_stale(&regions, &account.operations).await
+    })?;
+    let regions: BTreeSet<String> = account
+        .operations
+        .iter()
+        .map(|o| o.region.clone())
+        .collect();
+    let live = LiveArgs {
+        live: true,
+        regions: regions.into_iter().collect(),
+        profile: args.live.profile.clone(),
+        org_profile: args.live.org_profile.clone(),
+        ecr_policy: account.options.ecr_policy.into(),
+        ..Default::default()
+    };
+    let opts = plan_options(&FixArgs {
+        execution_role_arn: account.options.execution_role_arn.clone(),
+        platform_version: account.options.platform_version.clone(),
+        registerable: false,
+    })?;
+    let now = account_plan(&live, &opts, printer, false)?;
+    for op in &account.operations {
+        let same = |o: &PlannedOperation| o.region == op.region && o.operation == op.operation;
+        if !now.account.operations.iter().any(same) {
+            return Err(refuse(format!(
+                "`{}` ({}) is not what the account needs now",
+                op.operation.name(),
+                op.title
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The saved plan `paths` names, if it is exactly one plan file.
@@ -279,17 +359,7 @@ fn operations(
                 .into_iter(),
         )
         .await;
-        let stale = stale(&regions, ops).await;
-        if !stale.is_empty() {
-            return Err(Error::new(
-                Kind::StalePlan,
-                format!(
-                    "the plan is stale: {}; nothing was changed",
-                    stale.join("; ")
-                ),
-            )
-            .with_hint("run `fargate-rtm plan --live` again and review it"));
-        }
+        refuse_if_stale(&regions, ops).await?;
         let path = args
             .journal
             .clone()

@@ -19,10 +19,16 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<i32> {
         Mode::Account(live) => {
             let show = format == Format::Text && !printer.quiet && io::stderr().is_terminal();
             let plan = account_plan(live, &opts, printer, show)?;
-            let saved = args
-                .out
-                .as_ref()
-                .map(|_| Ok(planner::saved::for_account(&plan, live.profile.clone())));
+            let saved = args.out.as_ref().map(|_| {
+                Ok(planner::saved::for_account(
+                    &plan,
+                    planner::saved::SavedAccountOptions {
+                        execution_role_arn: opts.checks.execution_role_arn.clone(),
+                        platform_version: opts.checks.platform_version.clone(),
+                        ecr_policy: live.ecr_policy.into(),
+                    },
+                ))
+            });
             (plan, saved)
         }
         Mode::Files(paths) => {

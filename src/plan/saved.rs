@@ -36,10 +36,44 @@ pub struct SavedPlan {
     pub findings: Vec<serde_json::Value>,
 }
 
+/// An account plan. It names no profile or credentials: `apply` takes those from its own
+/// command line and environment only.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SavedAccount {
-    pub profile: Option<String>,
+    /// What the plan was made with, to derive it again from the account at apply time.
+    #[serde(default)]
+    pub options: SavedAccountOptions,
     pub operations: Vec<PlannedOperation>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SavedAccountOptions {
+    pub execution_role_arn: Option<String>,
+    pub platform_version: Option<String>,
+    pub ecr_policy: crate::check::EcrPolicy,
+}
+
+impl SavedAccount {
+    /// Checks the plan is only data the planner makes: every operation a kind the planner
+    /// produces for a finding, each with the fingerprint of what it changes.
+    pub fn validate(&self) -> Result<(), String> {
+        for op in &self.operations {
+            if !op.operation.is_planned_kind() {
+                return Err(format!(
+                    "`{}` is not an operation fargate-rtm plans",
+                    op.operation.name()
+                ));
+            }
+            if op.fingerprint.is_none() {
+                return Err(format!(
+                    "`{}` ({}) has no fingerprint of what it changes",
+                    op.operation.name(),
+                    op.title
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, Default)]
@@ -89,14 +123,14 @@ fn redacted_findings<'a>(
 }
 
 /// The saved form of an account plan.
-pub fn for_account(plan: &Plan, profile: Option<String>) -> SavedPlan {
+pub fn for_account(plan: &Plan, options: SavedAccountOptions) -> SavedPlan {
     SavedPlan {
         format: FORMAT,
         created_by: created_by(),
         options: None,
         inputs: Vec::new(),
         account: Some(SavedAccount {
-            profile,
+            options,
             operations: plan.account.operations.clone(),
         }),
         findings: redacted_findings(plan.findings()),

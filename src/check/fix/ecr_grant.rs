@@ -7,7 +7,8 @@ use crate::operation::Operation;
 use serde_json::Value;
 
 /// How the ECR fix is written: a scoped inline policy (default) or the managed policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum EcrPolicy {
     #[default]
     Scoped,
