@@ -574,3 +574,33 @@ fn rollback_leaves_a_resource_changed_since_the_apply_unless_forced() {
         with_new_revision(&before, &aws.account(), "ACTIVE")
     );
 }
+
+/// A run killed during its last call (the service update made, its `after` record never
+/// written): rollback undoes that step too, from the state journaled before the call.
+#[test]
+fn a_run_killed_during_a_call_is_rolled_back_from_the_state_recorded_before_it() {
+    let regions = clients();
+    let aws = &regions[REGION];
+    let before = aws.account();
+    let p = plan(aws);
+    let mut run = apply(&regions, &p.account.operations);
+    assert!(run.outcome.failed.is_none(), "{:?}", run.outcome.failed);
+    let text = std::fs::read_to_string(&run.journal.path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let last = lines.pop().unwrap();
+    assert!(
+        last.contains("\"phase\":\"after\"") && lines.last().unwrap().contains("ecs:UpdateService"),
+        "{last}"
+    );
+    std::fs::write(&run.journal.path, lines.join("\n") + "\n").unwrap();
+    let pending = pending_undo(&std::fs::read_to_string(&run.journal.path).unwrap(), None).unwrap();
+    assert!(pending.in_doubt.is_empty(), "{:?}", pending.in_doubt);
+    let undone = undo(&regions, &mut run, false);
+    assert!(undone.failed.is_none(), "{:?}", undone.failed);
+    assert_eq!(
+        aws.account(),
+        with_new_revision(&before, &aws.account(), "ACTIVE"),
+        "{:#?}",
+        aws.log()
+    );
+}

@@ -83,9 +83,20 @@ pub async fn execute<A: Aws>(
             touched.push(fp.of.clone());
         }
         let operation = resolve(&op.operation, &new_revisions, &new_groups);
-        journal.record(json!({"seq": seq, "phase": "before", "region": op.region, "resource": op.resource, "operation": operation}))?;
+        // What undoes the step, when it is known before the call, is journaled with the
+        // `before` record: a run killed during the call can still be rolled back.
+        let undo = match undo_before(aws, &operation).await {
+            Ok(u) => u,
+            Err(e) => {
+                journal.record(json!({"seq": seq, "phase": "precondition", "status": "failed", "region": op.region, "error": e.to_string()}))?;
+                out.failed = Some((op.title.clone(), e.to_string()));
+                continue;
+            }
+        };
+        journal.record(json!({"seq": seq, "phase": "before", "region": op.region, "resource": op.resource, "operation": operation, "undo": undo}))?;
         match perform(aws, &operation, &documents).await {
             Ok((result, inverse)) => {
+                let inverse = undo.or(inverse);
                 match (&operation, &result) {
                     (Operation::RegisterTaskDefinition { from, .. }, Value::String(arn)) => {
                         new_revisions.insert(from.clone(), arn.clone());
@@ -151,7 +162,112 @@ fn resolve(
     op
 }
 
-/// Performs one operation; returns its result and the operation that undoes it. `documents`
+/// The operation that undoes `op`, when it is known before the call: from the resource as it
+/// is now (the previous inline policy, service revision and platform, VPC attribute) or from
+/// the operation itself. `None` for creations, whose undo needs the id the call returns.
+pub(crate) async fn undo_before<A: Aws>(
+    aws: &A,
+    op: &Operation,
+) -> Result<Option<Operation>, AwsError> {
+    Ok(match op {
+        Operation::PutRolePolicy {
+            role_name,
+            policy_name,
+            ..
+        } => Some(match aws.inline_policy(role_name, policy_name).await? {
+            Some(doc) => Operation::PutRolePolicy {
+                role_name: role_name.clone(),
+                policy_name: policy_name.clone(),
+                policy_document: doc,
+            },
+            None => Operation::DeleteRolePolicy {
+                role_name: role_name.clone(),
+                policy_name: policy_name.clone(),
+            },
+        }),
+        Operation::AttachRolePolicy {
+            role_name,
+            policy_arn,
+        } => Some(Operation::DetachRolePolicy {
+            role_name: role_name.clone(),
+            policy_arn: policy_arn.clone(),
+        }),
+        Operation::ModifyVpcAttribute {
+            vpc_id,
+            attribute,
+            value,
+        } => {
+            let before = aws.describe_vpcs(std::slice::from_ref(vpc_id)).await?;
+            before
+                .first()
+                .map(|v| {
+                    if attribute == "enableDnsSupport" {
+                        v.dns_support
+                    } else {
+                        v.dns_hostnames
+                    }
+                })
+                .filter(|p| p != value)
+                .map(|p| Operation::ModifyVpcAttribute {
+                    vpc_id: vpc_id.clone(),
+                    attribute: attribute.clone(),
+                    value: p,
+                })
+        }
+        Operation::AuthorizeSecurityGroupEgress {
+            group_id,
+            protocol,
+            port,
+            prefix_list_id,
+        } => Some(Operation::RevokeSecurityGroupEgress {
+            group_id: group_id.clone(),
+            protocol: protocol.clone(),
+            port: *port,
+            prefix_list_id: prefix_list_id.clone(),
+        }),
+        Operation::AuthorizeSecurityGroupIngress {
+            group_id, cidrs, ..
+        } => Some(Operation::RevokeSecurityGroupIngress {
+            group_id: group_id.clone(),
+            cidrs: cidrs.clone(),
+        }),
+        Operation::UpdateService {
+            cluster,
+            service,
+            task_definition,
+            platform_version,
+            ..
+        } => {
+            let before = aws
+                .describe_services(cluster, std::slice::from_ref(service))
+                .await?;
+            let Some(prev) = before.first() else {
+                return Err(AwsError {
+                    api: "ecs:DescribeServices",
+                    kind: ErrorKind::NotFound,
+                    message: format!("service `{service}` not found"),
+                });
+            };
+            let prev_pv = prev.json["platformVersion"].as_str().map(str::to_string);
+            (task_definition.is_some() || platform_version.is_some()).then(|| {
+                Operation::UpdateService {
+                    cluster: cluster.clone(),
+                    service: service.clone(),
+                    task_definition: task_definition
+                        .as_ref()
+                        .map(|_| prev.task_definition.clone()),
+                    new_revision_of: None,
+                    platform_version: platform_version.as_ref().and(prev_pv),
+                    force_new_deployment: false,
+                }
+            })
+        }
+        _ => None,
+    })
+}
+
+/// Performs one operation; returns its result and, for a creation, the operation that undoes
+/// it (the other undos are known before the call: `undo_before`). `documents`
 /// holds the task definitions read by the preconditions, by ARN: a new revision is registered
 /// from that document with the planned patch.
 pub(crate) async fn perform<A: Aws>(
@@ -182,34 +298,16 @@ pub(crate) async fn perform<A: Aws>(
             policy_name,
             policy_document,
         } => {
-            let previous = aws.inline_policy(role_name, policy_name).await?;
             aws.put_role_policy(role_name, policy_name, policy_document)
                 .await?;
-            let inverse = match previous {
-                Some(doc) => Operation::PutRolePolicy {
-                    role_name: role_name.clone(),
-                    policy_name: policy_name.clone(),
-                    policy_document: doc,
-                },
-                None => Operation::DeleteRolePolicy {
-                    role_name: role_name.clone(),
-                    policy_name: policy_name.clone(),
-                },
-            };
-            (Value::Null, Some(inverse))
+            (Value::Null, None)
         }
         Operation::AttachRolePolicy {
             role_name,
             policy_arn,
         } => {
             aws.attach_role_policy(role_name, policy_arn).await?;
-            (
-                Value::Null,
-                Some(Operation::DetachRolePolicy {
-                    role_name: role_name.clone(),
-                    policy_arn: policy_arn.clone(),
-                }),
-            )
+            (Value::Null, None)
         }
         Operation::CreateSecurityGroup {
             vpc_id,
@@ -236,13 +334,7 @@ pub(crate) async fn perform<A: Aws>(
                 });
             }
             aws.authorize_https_ingress(group_id, cidrs).await?;
-            (
-                Value::Null,
-                Some(Operation::RevokeSecurityGroupIngress {
-                    group_id: group_id.clone(),
-                    cidrs: cidrs.clone(),
-                }),
-            )
+            (Value::Null, None)
         }
         Operation::RevokeSecurityGroupIngress { group_id, cidrs } => {
             ignore_missing(aws.revoke_https_ingress(group_id, cidrs).await)?;
@@ -279,23 +371,8 @@ pub(crate) async fn perform<A: Aws>(
             attribute,
             value,
         } => {
-            let before = aws.describe_vpcs(std::slice::from_ref(vpc_id)).await?;
-            let previous = before.first().map(|v| {
-                if attribute == "enableDnsSupport" {
-                    v.dns_support
-                } else {
-                    v.dns_hostnames
-                }
-            });
             aws.modify_vpc_attribute(vpc_id, attribute, *value).await?;
-            let inverse = previous
-                .filter(|p| p != value)
-                .map(|p| Operation::ModifyVpcAttribute {
-                    vpc_id: vpc_id.clone(),
-                    attribute: attribute.clone(),
-                    value: p,
-                });
-            (Value::Null, inverse)
+            (Value::Null, None)
         }
         Operation::AuthorizeSecurityGroupEgress {
             group_id,
@@ -305,13 +382,7 @@ pub(crate) async fn perform<A: Aws>(
         } => {
             aws.authorize_egress(group_id, protocol, *port, prefix_list_id)
                 .await?;
-            let inverse = Operation::RevokeSecurityGroupEgress {
-                group_id: group_id.clone(),
-                protocol: protocol.clone(),
-                port: *port,
-                prefix_list_id: prefix_list_id.clone(),
-            };
-            (Value::Null, Some(inverse))
+            (Value::Null, None)
         }
         Operation::RegisterTaskDefinition { from, patch, .. } => {
             // Only from the document the precondition read and found as planned: a plan
@@ -349,17 +420,6 @@ pub(crate) async fn perform<A: Aws>(
                     message: format!("the new revision of `{from}` was not registered in this run"),
                 });
             }
-            let before = aws
-                .describe_services(cluster, std::slice::from_ref(service))
-                .await?;
-            let Some(prev) = before.first() else {
-                return Err(AwsError {
-                    api: "ecs:DescribeServices",
-                    kind: ErrorKind::NotFound,
-                    message: format!("service `{service}` not found"),
-                });
-            };
-            let prev_pv = prev.json["platformVersion"].as_str().map(str::to_string);
             aws.update_service(
                 cluster,
                 service,
@@ -368,19 +428,7 @@ pub(crate) async fn perform<A: Aws>(
                 *force_new_deployment,
             )
             .await?;
-            let inverse = (task_definition.is_some() || platform_version.is_some()).then(|| {
-                Operation::UpdateService {
-                    cluster: cluster.clone(),
-                    service: service.clone(),
-                    task_definition: task_definition
-                        .as_ref()
-                        .map(|_| prev.task_definition.clone()),
-                    new_revision_of: None,
-                    platform_version: platform_version.as_ref().and(prev_pv),
-                    force_new_deployment: false,
-                }
-            });
-            (Value::Null, inverse)
+            (Value::Null, None)
         }
         Operation::DeleteRole {
             role_name,

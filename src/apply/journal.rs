@@ -1,11 +1,12 @@
 //! The journal of an account apply, and what rollback reads from it.
 //!
 //! Journal: JSON lines, one record before and one after each call, each flushed and fsynced.
-//! `{"run", "seq", "phase": "before", "region", "operation"}` then `{"run", "seq", "phase":
+//! `{"run", "seq", "phase": "before", "region", "operation", "undo"}` then `{"run", "seq", "phase":
 //! "after", "status": "ok"|"failed", "result", "error", "inverse"}`. Rollback appends `{"run",
 //! "phase": "rollback-before" | "rollback-after", "of": SEQ, ...}` to the same file, so a second
-//! rollback does nothing. Every record but its `inverse` is redacted: an inverse is put back
-//! exactly as it was (it holds policy documents and ids, never a task definition's environment).
+//! rollback does nothing. Every record but its `inverse` (and `undo`, the inverse known before the
+//! call) is redacted: an undo is put back exactly as it was (it holds policy documents and ids,
+//! never a task definition's environment).
 
 use crate::operation::Operation;
 use serde::{Deserialize, Serialize};
@@ -65,10 +66,16 @@ impl Journal {
             o.insert("time".into(), now.into());
             o.entry("run").or_insert_with(|| self.run.clone().into());
         }
-        let inverse = value.as_object_mut().and_then(|o| o.remove("inverse"));
+        // Undos are put back exactly: kept out of the redaction.
+        let exact: Vec<(&str, Value)> = ["inverse", "undo"]
+            .into_iter()
+            .filter_map(|k| Some((k, value.as_object_mut()?.remove(k)?)))
+            .collect();
         crate::redact::redact_value(&mut value);
-        if let (Value::Object(o), Some(inverse)) = (&mut value, inverse) {
-            o.insert("inverse".into(), inverse);
+        if let Value::Object(o) = &mut value {
+            for (k, v) in exact {
+                o.insert(k.into(), v);
+            }
         }
         let mut line = serde_json::to_vec(&value)?;
         line.push(b'\n');
@@ -113,10 +120,29 @@ pub struct Pending {
 
 /// Reads a journal. `run` chooses one run when the journal holds several with steps to undo.
 pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
-    let mut done: Vec<Undo> = Vec::new();
-    let mut begun: Vec<(String, u64, String)> = Vec::new();
-    let mut applied: Vec<((String, u64), Operation)> = Vec::new();
-    let mut finished: Vec<(String, u64)> = Vec::new();
+    /// One step as its records tell it, in the order the steps began.
+    #[derive(Default)]
+    struct Step {
+        key: (String, u64),
+        name: String,
+        region: String,
+        applied: Option<Operation>,
+        /// Journaled before the call, when known then.
+        undo: Option<Operation>,
+        begun: bool,
+        finished: bool,
+        /// The `after` record's inverse, when the call succeeded.
+        inverse: Option<Operation>,
+    }
+    let parse = |v: &Value, line: usize| -> Result<Option<Operation>, String> {
+        if v.is_null() {
+            return Ok(None);
+        }
+        serde_json::from_value(v.clone())
+            .map(Some)
+            .map_err(|e| format!("line {line}: {e}"))
+    };
+    let mut steps: Vec<Step> = Vec::new();
     let mut undone: Vec<(String, u64)> = Vec::new();
     for (i, line) in text
         .lines()
@@ -124,45 +150,77 @@ pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
         .filter(|(_, l)| !l.trim().is_empty())
     {
         let v: Value = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
-        let of_run = v["run"].as_str().unwrap_or_default().to_string();
-        match v["phase"].as_str() {
-            Some("before") => {
-                let seq = v["seq"].as_u64().unwrap_or(0);
-                if let Ok(op) = serde_json::from_value::<Operation>(v["operation"].clone()) {
-                    applied.push(((of_run.clone(), seq), op));
+        let key = (
+            v["run"].as_str().unwrap_or_default().to_string(),
+            v["seq"].as_u64().unwrap_or(0),
+        );
+        let phase = v["phase"].as_str();
+        if phase == Some("rollback-after") && (v["status"] == "ok" || v["status"] == "skipped") {
+            undone.extend(v["of"].as_u64().map(|seq| (key.0.clone(), seq)));
+            continue;
+        }
+        if !matches!(phase, Some("before" | "after")) {
+            continue;
+        }
+        let at = match steps.iter().position(|s| s.key == key) {
+            Some(at) => at,
+            None => {
+                steps.push(Step {
+                    key,
+                    ..Default::default()
+                });
+                steps.len() - 1
+            }
+        };
+        let step = &mut steps[at];
+        if let Some(r) = v["region"].as_str() {
+            step.region = r.to_string();
+        }
+        if phase == Some("before") {
+            step.begun = true;
+            step.name = v["operation"]["operation"]
+                .as_str()
+                .unwrap_or("?")
+                .to_string();
+            step.applied = parse(&v["operation"], i + 1).unwrap_or(None);
+            step.undo = parse(&v["undo"], i + 1)?;
+        } else {
+            step.finished = true;
+            if v["status"] == "ok" {
+                step.inverse = parse(&v["inverse"], i + 1)?;
+            }
+        }
+    }
+    let mut done: Vec<Undo> = Vec::new();
+    let mut in_doubt: Vec<(String, String)> = Vec::new();
+    for s in steps {
+        let inverse = match (s.finished, s.inverse, s.undo) {
+            (true, inverse, _) => inverse,
+            // Begun, never finished: undone from the state recorded before the call, which is
+            // right whether or not the call took effect.
+            (false, _, Some(undo)) => Some(undo),
+            (false, _, None) => {
+                if s.begun {
+                    let (r, seq) = &s.key;
+                    in_doubt.push((
+                        r.clone(),
+                        format!(
+                            "step {seq} of run `{r}` (`{}`) was begun and never recorded as finished",
+                            s.name
+                        ),
+                    ));
                 }
-                begun.push((
-                    of_run,
-                    seq,
-                    v["operation"]["operation"]
-                        .as_str()
-                        .unwrap_or("?")
-                        .to_string(),
-                ));
+                None
             }
-            Some("after") => {
-                let seq = v["seq"].as_u64().unwrap_or(0);
-                finished.push((of_run.clone(), seq));
-                if v["status"] == "ok" && !v["inverse"].is_null() {
-                    let inverse: Operation = serde_json::from_value(v["inverse"].clone())
-                        .map_err(|e| format!("line {}: {e}", i + 1))?;
-                    let key = (of_run.clone(), seq);
-                    done.push(Undo {
-                        run: of_run,
-                        seq,
-                        region: v["region"].as_str().unwrap_or_default().to_string(),
-                        inverse,
-                        applied: applied
-                            .iter()
-                            .find(|(k, _)| *k == key)
-                            .map(|(_, op)| op.clone()),
-                    });
-                }
-            }
-            Some("rollback-after") if v["status"] == "ok" || v["status"] == "skipped" => {
-                undone.extend(v["of"].as_u64().map(|seq| (of_run, seq)))
-            }
-            _ => {}
+        };
+        if let Some(inverse) = inverse {
+            done.push(Undo {
+                run: s.key.0.clone(),
+                seq: s.key.1,
+                region: s.region,
+                inverse,
+                applied: s.applied,
+            });
         }
     }
     done.retain(|d| !undone.contains(&(d.run.clone(), d.seq)));
@@ -183,18 +241,13 @@ pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
         done.retain(|d| &d.run == r);
     }
     done.reverse();
-    let in_doubt = begun
-        .into_iter()
-        .filter(|(r, seq, _)| {
-            !finished.contains(&(r.clone(), *seq)) && chosen.as_ref().is_none_or(|c| c == r)
-        })
-        .map(|(r, seq, op)| {
-            format!("step {seq} of run `{r}` (`{op}`) was begun and never recorded as finished")
-        })
-        .collect();
     Ok(Pending {
         steps: done,
-        in_doubt,
+        in_doubt: in_doubt
+            .into_iter()
+            .filter(|(r, _)| chosen.as_ref().is_none_or(|c| c == r))
+            .map(|(_, m)| m)
+            .collect(),
     })
 }
 
@@ -280,5 +333,22 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(steps[0].run, j.run);
+    }
+
+    #[test]
+    fn a_step_killed_during_its_call_is_undone_from_the_state_recorded_before_it() {
+        let text = [
+            json!({"run": "a", "seq": 1, "phase": "before", "region": "r",
+                "operation": {"operation": "iam:PutRolePolicy", "role_name": "x", "policy_name": "p", "policy_document": {}},
+                "undo": {"operation": "iam:DeleteRolePolicy", "role_name": "x", "policy_name": "p"}}),
+        ]
+        .iter()
+        .map(|v| v.to_string() + "\n")
+        .collect::<String>();
+        let p = pending_undo(&text, None).unwrap();
+        assert!(p.in_doubt.is_empty(), "{:?}", p.in_doubt);
+        assert_eq!(p.steps.len(), 1);
+        assert_eq!(p.steps[0].inverse.name(), "iam:DeleteRolePolicy");
+        assert_eq!(p.steps[0].region, "r");
     }
 }
