@@ -604,3 +604,28 @@ fn a_run_killed_during_a_call_is_rolled_back_from_the_state_recorded_before_it()
         aws.log()
     );
 }
+
+/// Endpoints deleted by a rollback still hold their security group while AWS removes them: the
+/// group is deleted once they are gone (bounded wait), not left behind.
+#[test]
+fn rollback_waits_for_endpoints_before_deleting_their_group() {
+    let regions = clients();
+    let aws = &regions[REGION];
+    let before = aws.account();
+    let p = plan(aws);
+    let mut run = apply(&regions, &p.account.operations);
+    assert!(run.outcome.failed.is_none(), "{:?}", run.outcome.failed);
+    aws.fail("ec2:DeleteSecurityGroup", ErrorKind::InUse);
+    let undone = undo(&regions, &mut run, false);
+    assert!(undone.failed.is_none(), "{:?}", undone.failed);
+    assert_eq!(
+        aws.account(),
+        with_new_revision(&before, &aws.account(), "ACTIVE")
+    );
+    let log = aws.log();
+    let deletes: Vec<&String> = log
+        .iter()
+        .filter(|l| l.starts_with("ec2:DeleteSecurityGroup"))
+        .collect();
+    assert_eq!(deletes.len(), 2, "{log:#?}");
+}

@@ -455,7 +455,18 @@ pub(crate) async fn perform<A: Aws>(
             (Value::Null, None)
         }
         Operation::DeleteSecurityGroup { group_id } => {
-            ignore_missing(aws.delete_security_group(group_id).await)?;
+            // Endpoints deleted just before still hold the group while AWS removes them: wait
+            // for them, bounded (about 4 minutes in all).
+            let mut wait = std::time::Duration::from_secs(1);
+            loop {
+                match aws.delete_security_group(group_id).await {
+                    Err(e) if e.kind == ErrorKind::InUse && wait.as_secs() <= 64 => {
+                        tokio::time::sleep(wait).await;
+                        wait *= 2;
+                    }
+                    other => break ignore_missing(other)?,
+                }
+            }
             (Value::Null, None)
         }
         Operation::DeleteVpcEndpoint { vpc_endpoint_id } => {

@@ -20,6 +20,9 @@ pub enum ErrorKind {
     Throttled,
     /// The account is not in an organization (Organizations).
     NotInOrganization,
+    /// Another resource still depends on it (EC2 `DependencyViolation`): an endpoint being
+    /// deleted still holds its security group.
+    InUse,
     Other,
 }
 
@@ -30,6 +33,7 @@ impl fmt::Display for AwsError {
             ErrorKind::NotFound => "not found",
             ErrorKind::Throttled => "throttled (retries exhausted)",
             ErrorKind::NotInOrganization => "not in an organization",
+            ErrorKind::InUse => "in use",
             ErrorKind::Other => "failed",
         };
         if self.message.is_empty() {

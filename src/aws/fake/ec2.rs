@@ -2,7 +2,7 @@
 
 use super::{Account, FakeAws, FakeSecurityGroup, invalid, not_found};
 use crate::aws::{
-    AwsResult, Ec2, EndpointSpec, Route, RouteTable, SecurityGroup, SgRule, Subnet, Vpc,
+    AwsResult, Ec2, EndpointSpec, ErrorKind, Route, RouteTable, SecurityGroup, SgRule, Subnet, Vpc,
     VpcEndpoint,
 };
 
@@ -350,8 +350,9 @@ impl Ec2 for FakeAws {
                 .iter()
                 .find(|e| e.security_group_ids.iter().any(|g| g == id))
             {
-                return Err(invalid(
+                return Err(super::err(
                     api,
+                    ErrorKind::InUse,
                     format!(
                         "DependencyViolation: resource {id} has a dependent object ({})",
                         e.id

@@ -161,6 +161,7 @@ fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(api: &'static str, err: E
         | "TooManyRequestsException"
         | "RequestLimitExceeded" => ErrorKind::Throttled,
         "AWSOrganizationsNotInUseException" => ErrorKind::NotInOrganization,
+        "DependencyViolation" => ErrorKind::InUse,
         _ => ErrorKind::Other,
     };
     AwsError { api, kind, message }
