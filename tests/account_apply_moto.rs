@@ -602,3 +602,46 @@ fn a_saved_account_plan_is_data_not_a_program() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// The operations carried out for a saved plan are the derived ones (their order,
+/// applicability and fingerprints): a redeployment marked "safe" in the file is still unsafe.
+#[test]
+fn a_saved_plan_runs_the_derived_operations_not_the_files_labels() {
+    let moto = seeded(&Setup {
+        platform: "1.3.0",
+        ..Default::default()
+    });
+    let plan_file = moto.home.path().join("live.plan.json");
+    assert_eq!(
+        moto.run(&["plan", "--live", "--out", plan_file.to_str().unwrap()])
+            .code,
+        2
+    );
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    for op in v["live"]["operations"].as_array_mut().unwrap() {
+        op["applicability"] = serde_json::json!("safe");
+    }
+    std::fs::write(&plan_file, v.to_string()).unwrap();
+    let r = moto.run(&[
+        "apply",
+        "--auto-approve",
+        "--only",
+        "safe",
+        "--journal",
+        moto.home.path().join("j").to_str().unwrap(),
+        plan_file.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("left in the plan by `--only`: 1 operation: `ecs:UpdateService` (unsafe)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        block(state(&moto))["services"][0]
+            .as_str()
+            .unwrap()
+            .ends_with(" 1.3.0")
+    );
+}

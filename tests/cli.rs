@@ -252,7 +252,7 @@ fn registerable_does_not_go_with_live() {
 #[test]
 fn an_account_plan_saved_by_an_older_version_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    for format in [1, 2] {
+    for format in [1, 2, 3] {
         let old = dir.path().join("old.plan.json");
         std::fs::write(
             &old,

@@ -227,10 +227,20 @@ pub(crate) async fn undo_before<A: Aws>(
         }),
         Operation::AuthorizeSecurityGroupIngress {
             group_id, cidrs, ..
-        } => Some(Operation::RevokeSecurityGroupIngress {
-            group_id: group_id.clone(),
-            cidrs: cidrs.clone(),
-        }),
+        } => {
+            if group_id == NEW_GROUP {
+                return Err(AwsError {
+                    api: "ec2:AuthorizeSecurityGroupIngress",
+                    kind: ErrorKind::Other,
+                    message: "the security group this plan creates was not created in this run"
+                        .into(),
+                });
+            }
+            Some(Operation::RevokeSecurityGroupIngress {
+                group_id: group_id.clone(),
+                cidrs: cidrs.clone(),
+            })
+        }
         Operation::UpdateService {
             cluster,
             service,
@@ -460,7 +470,7 @@ pub(crate) async fn perform<A: Aws>(
             let mut wait = std::time::Duration::from_secs(1);
             loop {
                 match aws.delete_security_group(group_id).await {
-                    Err(e) if e.kind == ErrorKind::InUse && wait.as_secs() <= 64 => {
+                    Err(e) if e.kind == ErrorKind::InUse && wait.as_secs() <= 128 => {
                         tokio::time::sleep(wait).await;
                         wait *= 2;
                     }

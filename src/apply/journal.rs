@@ -144,6 +144,8 @@ pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
     };
     let mut steps: Vec<Step> = Vec::new();
     let mut undone: Vec<(String, u64)> = Vec::new();
+    // Journals written before runs had ids cannot tell two runs apart.
+    let mut legacy_seq = 0;
     for (i, line) in text
         .lines()
         .enumerate()
@@ -155,6 +157,12 @@ pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
             v["seq"].as_u64().unwrap_or(0),
         );
         let phase = v["phase"].as_str();
+        if key.0.is_empty() && phase == Some("before") {
+            if key.1 <= legacy_seq {
+                return Err("it holds several runs written before runs had ids: roll back with the fargate-rtm that wrote it".into());
+            }
+            legacy_seq = key.1;
+        }
         if phase == Some("rollback-after") && (v["status"] == "ok" || v["status"] == "skipped") {
             undone.extend(v["of"].as_u64().map(|seq| (key.0.clone(), seq)));
             continue;
@@ -227,6 +235,16 @@ pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
     let mut runs: Vec<&str> = done.iter().map(|d| d.run.as_str()).collect();
     runs.dedup();
     let chosen = match (run, runs.as_slice()) {
+        (Some(r), _) if !runs.contains(&r) => {
+            return Err(format!(
+                "it has no steps to undo for run `{r}` (runs with steps to undo: {})",
+                if runs.is_empty() {
+                    "none".to_string()
+                } else {
+                    runs.join(", ")
+                }
+            ));
+        }
         (Some(r), _) => Some(r.to_string()),
         (None, [] | [_]) => None,
         (None, several) => {
@@ -350,5 +368,28 @@ mod tests {
         assert_eq!(p.steps.len(), 1);
         assert_eq!(p.steps[0].inverse.name(), "iam:DeleteRolePolicy");
         assert_eq!(p.steps[0].region, "r");
+    }
+
+    #[test]
+    fn an_unknown_run_and_old_journals_of_several_runs_are_refused() {
+        let step = |seq: u64| {
+            [
+                json!({"seq": seq, "phase": "before", "operation": {"operation": "ec2:CreateSecurityGroup"}}),
+                json!({"seq": seq, "phase": "after", "status": "ok", "region": "r", "inverse": {"operation": "ec2:DeleteSecurityGroup", "group_id": format!("sg-{seq}")}}),
+            ]
+            .iter()
+            .map(|v| v.to_string() + "\n")
+            .collect::<String>()
+        };
+        let one = step(1) + &step(2);
+        assert_eq!(pending_undo(&one, None).unwrap().steps.len(), 2);
+        let err = pending_undo(&one, Some("nope")).unwrap_err();
+        assert!(err.contains("no steps to undo for run `nope`"), "{err}");
+        // Two runs appended to one file before runs had ids: seq starts again.
+        let err = pending_undo(&(one.clone() + &step(1)), None).unwrap_err();
+        assert!(
+            err.contains("several runs written before runs had ids"),
+            "{err}"
+        );
     }
 }

@@ -70,6 +70,13 @@ pub async fn rollback<A: Aws>(
                 .push(format!("{label}: not run, an earlier step failed"));
             continue;
         }
+        if !out.changed.is_empty() {
+            // What came before that step may be what it now relies on (its role, its group).
+            out.skipped.push(format!(
+                "{label}: not run, an earlier step was left as it is"
+            ));
+            continue;
+        }
         if matches!(step.inverse, Operation::DeregisterTaskDefinition { .. }) && !deregister {
             journal.record(json!({"run": step.run, "phase": "rollback-after", "of": step.seq, "status": "kept", "operation": step.inverse}))?;
             out.skipped.push(format!(

@@ -58,15 +58,9 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<i32> {
                     &mut printer.stderr(),
                     stderr_style(printer),
                 )?;
-                derived_again(&account, &args, printer)?;
+                let ops = derived_again(&account, &args, printer)?;
                 // Credentials and profile from this command line and environment, never the file.
-                operations(
-                    &account.operations,
-                    args.live.profile.as_deref(),
-                    &args,
-                    printer,
-                    false,
-                )
+                operations(&ops, args.live.profile.as_deref(), &args, printer, false)
             }
             // Files: every fix in a document is one patch.
             Some(_) | None if args.only.is_some() => Err(Error::usage(
@@ -107,7 +101,13 @@ async fn refuse_if_stale(
 /// A saved account plan is data, not a program: only operations the planner makes, each with a
 /// fingerprint, and each derived again from the account as it is now, with the options the plan
 /// was made with. Anything else is refused before any change.
-fn derived_again(account: &SavedAccount, args: &ApplyArgs, printer: &Printer) -> Result<()> {
+/// Returns the operations to carry out: the derived ones (their order, applicability and
+/// fingerprints), exactly those the saved plan lists.
+fn derived_again(
+    account: &SavedAccount,
+    args: &ApplyArgs,
+    printer: &Printer,
+) -> Result<Vec<PlannedOperation>> {
     let refuse = |why: String| {
         Error::new(
             Kind::StalePlan,
@@ -142,6 +142,8 @@ fn derived_again(account: &SavedAccount, args: &ApplyArgs, printer: &Printer) ->
         profile: args.live.profile.clone(),
         org_profile: args.live.org_profile.clone(),
         ecr_policy: account.options.ecr_policy.into(),
+        clusters: account.options.clusters.clone(),
+        services: account.options.services.clone(),
         ..Default::default()
     };
     let opts = plan_options(&FixArgs {
@@ -150,9 +152,15 @@ fn derived_again(account: &SavedAccount, args: &ApplyArgs, printer: &Printer) ->
         registerable: false,
     })?;
     let now = account_plan(&live, &opts, printer, false)?;
-    for op in &account.operations {
-        let same = |o: &PlannedOperation| o.region == op.region && o.operation == op.operation;
-        if !now.account.operations.iter().any(same) {
+    // The same operation; an IAM one (global) may have been planned from another region.
+    let same = |a: &PlannedOperation, b: &PlannedOperation| {
+        a.operation == b.operation && (a.region == b.region || a.operation.is_global())
+    };
+    for (i, op) in account.operations.iter().enumerate() {
+        if account.operations[..i].iter().any(|o| same(o, op)) {
+            return Err(refuse(format!("`{}` is listed twice", op.operation.name())));
+        }
+        if !now.account.operations.iter().any(|o| same(o, op)) {
             return Err(refuse(format!(
                 "`{}` ({}) is not what the account needs now",
                 op.operation.name(),
@@ -160,7 +168,12 @@ fn derived_again(account: &SavedAccount, args: &ApplyArgs, printer: &Printer) ->
             )));
         }
     }
-    Ok(())
+    Ok(now
+        .account
+        .operations
+        .into_iter()
+        .filter(|o| account.operations.iter().any(|op| same(o, op)))
+        .collect())
 }
 
 /// The saved plan `paths` names, if it is exactly one plan file.

@@ -26,6 +26,8 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<i32> {
                         execution_role_arn: opts.checks.execution_role_arn.clone(),
                         platform_version: opts.checks.platform_version.clone(),
                         ecr_policy: live.ecr_policy.into(),
+                        clusters: live.clusters.clone(),
+                        services: live.services.clone(),
                     },
                 ))
             });

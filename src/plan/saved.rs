@@ -14,7 +14,7 @@ pub const PLAN_MARKER: &str = "fargate-rtm-plan";
 
 /// The format written: 3 since account plans fingerprint whole documents and key new revisions
 /// by their source (file plans of formats 1 and 2 are read the same).
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 /// A saved plan, of files or of an account: what `apply PLAN_FILE` carries out, with the
 /// fingerprints it checks first. Secrets are never in it (findings redacted, documents absent).
@@ -41,7 +41,6 @@ pub struct SavedPlan {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SavedAccount {
     /// What the plan was made with, to derive it again from the account at apply time.
-    #[serde(default)]
     pub options: SavedAccountOptions,
     pub operations: Vec<PlannedOperation>,
 }
@@ -51,6 +50,11 @@ pub struct SavedAccountOptions {
     pub execution_role_arn: Option<String>,
     pub platform_version: Option<String>,
     pub ecr_policy: crate::check::EcrPolicy,
+    /// `--cluster` and `--service` of the plan.
+    #[serde(default)]
+    pub clusters: Vec<String>,
+    #[serde(default)]
+    pub services: Vec<String>,
 }
 
 impl SavedAccount {
