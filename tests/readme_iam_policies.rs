@@ -69,7 +69,10 @@ fn policies_match_the_calls_in_sdk_rs() {
             .cloned()
             .collect::<Vec<_>>()
     );
-    let (apply_text, apply) = actions("templates/iam-apply-live-policy.json", 0);
+    // Every changing call, each in exactly one statement; the scoped ones under their condition.
+    let (apply_text, mut apply) = actions("templates/iam-apply-live-policy.json", 0);
+    apply.extend(actions("templates/iam-apply-live-policy.json", 1).1);
+    apply.sort();
     assert_eq!(
         apply,
         calls
@@ -78,10 +81,35 @@ fn policies_match_the_calls_in_sdk_rs() {
             .cloned()
             .collect::<Vec<_>>()
     );
+    let policy: serde_json::Value = serde_json::from_str(&apply_text).unwrap();
+    let statement = |i: usize| &policy["Statement"][i];
     assert_eq!(
         actions("templates/iam-apply-live-policy.json", 1).1,
+        ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+    );
+    assert_eq!(
+        statement(1)["Condition"]["ArnEquals"]["iam:PolicyARN"],
+        fargate_rtm::check::account::MANAGED_POLICY,
+        "only the managed policy the tool attaches"
+    );
+    assert_eq!(
+        actions("templates/iam-apply-live-policy.json", 2).1,
+        ["ecs:TagResource"]
+    );
+    assert_eq!(
+        statement(2)["Condition"]["StringEquals"]["ecs:CreateAction"],
+        "RegisterTaskDefinition",
+        "tags only on the revisions apply registers (it copies their tags)"
+    );
+    assert_eq!(
+        actions("templates/iam-apply-live-policy.json", 3).1,
         ["iam:PassRole"]
     );
+    assert_eq!(
+        statement(3)["Condition"]["StringEquals"]["iam:PassedToService"],
+        "ecs-tasks.amazonaws.com"
+    );
+    assert_eq!(policy["Statement"].as_array().unwrap().len(), 4);
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     assert!(
         readme.contains(&plan_text),
