@@ -66,7 +66,7 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                 &arn_of(name),
                 subject,
                 format!("the execution role does not exist{used_by}"),
-                ecr_grant::create_role(name),
+                ecr_grant::create_role(name, &inv.identity.account, &inv.identity.partition),
             )),
             RoleView::Unreadable(e) => {
                 out.not_checked

@@ -32,8 +32,15 @@ pub fn scoped_policy(repository_arn: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
-pub fn trust_policy() -> Value {
-    serde_json::from_str(TRUST_TEMPLATE).unwrap_or(Value::Null)
+/// The trust policy of a role the tool creates: ECS tasks of this account only (the
+/// `aws:SourceAccount` and `aws:SourceArn` conditions AWS recommends against a confused deputy).
+pub fn trust_policy(account: &str, partition: &str) -> Value {
+    serde_json::from_str(
+        &TRUST_TEMPLATE
+            .replace("{{account}}", account)
+            .replace("{{partition}}", partition),
+    )
+    .unwrap_or(Value::Null)
 }
 
 /// The ECR grant for an execution role: the scoped inline policy (one per region, for that
@@ -66,7 +73,7 @@ pub fn grant(role: &str, region: &str, ecr_policy: EcrPolicy, repository_arn: &s
 }
 
 /// A new execution role trusting `ecs-tasks.amazonaws.com`, with the managed policy.
-pub fn create_role(name: &str) -> Fix {
+pub fn create_role(name: &str, account: &str, partition: &str) -> Fix {
     Fix {
         title: format!(
             "create role `{name}` trusting `ecs-tasks.amazonaws.com` with `AmazonECSTaskExecutionRolePolicy`"
@@ -76,7 +83,7 @@ pub fn create_role(name: &str) -> Fix {
         operations: vec![
             Operation::CreateRole {
                 role_name: name.to_string(),
-                assume_role_policy: trust_policy(),
+                assume_role_policy: trust_policy(account, partition),
                 attach_policy_arns: Vec::new(),
             },
             Operation::AttachRolePolicy {
@@ -113,9 +120,18 @@ mod tests {
             policy::evaluate(&policies, "ecr:BatchGetImage", other),
             Decision::NotAllowed
         );
+        let trust = trust_policy("123456789012", "aws");
         assert_eq!(
-            trust_policy()["Statement"][0]["Principal"]["Service"],
+            trust["Statement"][0]["Principal"]["Service"],
             "ecs-tasks.amazonaws.com"
+        );
+        assert_eq!(
+            trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"],
+            "123456789012"
+        );
+        assert_eq!(
+            trust["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"],
+            "arn:aws:ecs:*:123456789012:*"
         );
     }
 }
