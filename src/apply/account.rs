@@ -162,6 +162,18 @@ fn resolve(
     op
 }
 
+/// A group id that stands for one, not the placeholder of a group this run did not create.
+fn created_group(group_id: &str) -> Result<(), AwsError> {
+    if group_id != NEW_GROUP {
+        return Ok(());
+    }
+    Err(AwsError {
+        api: "ec2:AuthorizeSecurityGroupIngress",
+        kind: ErrorKind::Other,
+        message: "the security group this plan creates was not created in this run".into(),
+    })
+}
+
 /// The operation that undoes `op`, when it is known before the call: from the resource as it
 /// is now (the previous inline policy, service revision and platform, VPC attribute) or from
 /// the operation itself. `None` for creations, whose undo needs the id the call returns.
@@ -228,14 +240,7 @@ pub(crate) async fn undo_before<A: Aws>(
         Operation::AuthorizeSecurityGroupIngress {
             group_id, cidrs, ..
         } => {
-            if group_id == NEW_GROUP {
-                return Err(AwsError {
-                    api: "ec2:AuthorizeSecurityGroupIngress",
-                    kind: ErrorKind::Other,
-                    message: "the security group this plan creates was not created in this run"
-                        .into(),
-                });
-            }
+            created_group(group_id)?;
             Some(Operation::RevokeSecurityGroupIngress {
                 group_id: group_id.clone(),
                 cidrs: cidrs.clone(),
@@ -335,14 +340,7 @@ pub(crate) async fn perform<A: Aws>(
         Operation::AuthorizeSecurityGroupIngress {
             group_id, cidrs, ..
         } => {
-            if group_id == NEW_GROUP {
-                return Err(AwsError {
-                    api: "ec2:AuthorizeSecurityGroupIngress",
-                    kind: ErrorKind::Other,
-                    message: "the security group this plan creates was not created in this run"
-                        .into(),
-                });
-            }
+            created_group(group_id)?;
             aws.authorize_https_ingress(group_id, cidrs).await?;
             (Value::Null, None)
         }
