@@ -49,6 +49,20 @@ fn apply(regions: &BTreeMap<String, FakeAws>, ops: &[PlannedOperation]) -> Run {
     }
 }
 
+/// Plans the fake account and applies every operation, which must all succeed.
+fn apply_plan(regions: &BTreeMap<String, FakeAws>) -> Run {
+    let aws = &regions[REGION];
+    let p = plan(aws);
+    let run = apply(regions, &p.account.operations);
+    assert!(
+        run.outcome.failed.is_none(),
+        "{:?}\n{:#?}",
+        run.outcome.failed,
+        aws.log()
+    );
+    run
+}
+
 /// Undoes what the journal records as done and not undone yet.
 fn undo(regions: &BTreeMap<String, FakeAws>, run: &mut Run, deregister: bool) -> Outcome {
     let text = std::fs::read_to_string(&run.journal.path).unwrap();
@@ -315,9 +329,7 @@ fn each_service_gets_the_revision_made_from_its_own() {
         worker["taskDefinition"] = json!(OLD);
     });
     let aws = &regions[REGION];
-    let p = plan(aws);
-    let run = apply(&regions, &p.account.operations);
-    assert!(run.outcome.failed.is_none(), "{:?}", run.outcome.failed);
+    apply_plan(&regions);
     let after = aws.account();
     let (web, worker) = (running(&after, "web"), running(&after, "worker"));
     assert_ne!(web["revision"], worker["revision"], "{:#?}", aws.log());
@@ -398,9 +410,7 @@ fn the_endpoint_group_admits_every_cidr_of_the_vpc() {
         },
     );
     let aws = &regions[REGION];
-    let p = plan(aws);
-    let run = apply(&regions, &p.account.operations);
-    assert!(run.outcome.failed.is_none(), "{:?}", run.outcome.failed);
+    apply_plan(&regions);
     let groups = serde_json::to_value(aws.account().security_groups).unwrap();
     let endpoint_group = groups
         .as_array()
@@ -534,9 +544,7 @@ fn rollback_leaves_a_resource_changed_since_the_apply_unless_forced() {
     let regions = clients();
     let aws = &regions[REGION];
     let before = aws.account();
-    let p = plan(aws);
-    let mut run = apply(&regions, &p.account.operations);
-    assert!(run.outcome.failed.is_none(), "{:?}", run.outcome.failed);
+    let mut run = apply_plan(&regions);
     const THEIRS: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:9";
     aws.edit(|a| {
         let web = a
@@ -594,9 +602,7 @@ fn a_run_killed_during_a_call_is_rolled_back_from_the_state_recorded_before_it()
     let regions = clients();
     let aws = &regions[REGION];
     let before = aws.account();
-    let p = plan(aws);
-    let mut run = apply(&regions, &p.account.operations);
-    assert!(run.outcome.failed.is_none(), "{:?}", run.outcome.failed);
+    let mut run = apply_plan(&regions);
     let text = std::fs::read_to_string(&run.journal.path).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
     let last = lines.pop().unwrap();
@@ -624,9 +630,7 @@ fn rollback_waits_for_endpoints_before_deleting_their_group() {
     let regions = clients();
     let aws = &regions[REGION];
     let before = aws.account();
-    let p = plan(aws);
-    let mut run = apply(&regions, &p.account.operations);
-    assert!(run.outcome.failed.is_none(), "{:?}", run.outcome.failed);
+    let mut run = apply_plan(&regions);
     aws.fail("ec2:DeleteSecurityGroup", ErrorKind::InUse);
     let undone = undo(&regions, &mut run, false);
     assert!(undone.failed.is_none(), "{:?}", undone.failed);
