@@ -645,3 +645,134 @@ fn rollback_waits_for_endpoints_before_deleting_their_group() {
         .collect();
     assert_eq!(deletes.len(), 2, "{log:#?}");
 }
+
+/// The journal of `run` without the `after` record of its step `seq`, as if the process had
+/// been killed during that call.
+fn without_after(run: &Run, seq: u64) -> String {
+    std::fs::read_to_string(&run.journal.path)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            !(v["seq"] == seq && v["phase"] == "after")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// A creation killed during its call leaves no undo in the journal: rollback finds what that
+/// run created by its run tag and undoes it, or says nothing was created. Never ignored.
+#[test]
+fn a_creation_in_doubt_is_resolved_by_reading_the_account() {
+    use fargate_rtm::apply::rollback::{Resolved, resolve_in_doubt};
+    let regions = clients();
+    let aws = &regions[REGION];
+    let before = aws.account();
+    let p = plan(aws);
+    // Every step up to the first endpoint, which is created and never recorded as finished.
+    let upto = p
+        .account
+        .operations
+        .iter()
+        .position(|o| o.operation.name() == "ec2:CreateVpcEndpoint")
+        .unwrap();
+    let mut run = apply(&regions, &p.account.operations[..=upto]);
+    assert!(run.outcome.failed.is_none(), "{:?}", run.outcome.failed);
+    std::fs::write(&run.journal.path, without_after(&run, upto as u64 + 1)).unwrap();
+    let text = std::fs::read_to_string(&run.journal.path).unwrap();
+    let pending = pending_undo(&text, None).unwrap();
+    assert_eq!(pending.in_doubt.len(), 1, "{:?}", pending.in_doubt);
+    let d = &pending.in_doubt[0];
+    let Resolved::Created(ops) = block(resolve_in_doubt(aws, d)) else {
+        panic!(
+            "the endpoint was created: {:?}",
+            aws.account().vpc_endpoints
+        )
+    };
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0].name(), "ec2:DeleteVpcEndpoints");
+    let mut steps = pending.steps.clone();
+    steps.insert(
+        0,
+        fargate_rtm::apply::journal::Undo {
+            run: d.run.clone(),
+            seq: d.seq,
+            region: d.region.clone(),
+            inverse: ops[0].clone(),
+            applied: None,
+        },
+    );
+    let undone = block(rollback(&regions, &steps, false, false, &mut run.journal)).unwrap();
+    assert!(undone.failed.is_none(), "{:?}", undone.failed);
+    assert_eq!(aws.account(), before, "{:#?}", aws.log());
+    // Undone, it is no longer in doubt.
+    let text = std::fs::read_to_string(&run.journal.path).unwrap();
+    let left = pending_undo(&text, None).unwrap();
+    assert!(
+        left.in_doubt.is_empty() && left.steps.is_empty(),
+        "{left:?}"
+    );
+    // The same step, had the call not taken effect: nothing of that run is there.
+    assert!(matches!(
+        block(resolve_in_doubt(aws, d)),
+        Resolved::NotCreated(_)
+    ));
+    // Another run's resources are never taken for this one's.
+    let other = fargate_rtm::apply::journal::InDoubt {
+        run: "another-run".into(),
+        ..d.clone()
+    };
+    let regions2 = clients();
+    let aws2 = &regions2[REGION];
+    let _ = apply_plan(&regions2);
+    assert!(matches!(
+        block(resolve_in_doubt(aws2, &other)),
+        Resolved::NotCreated(_)
+    ));
+}
+
+/// A role: created by this run (its run tag), by someone else, or not at all.
+#[test]
+fn a_role_in_doubt_is_ours_only_with_our_run_tag() {
+    use fargate_rtm::apply::account::created_tags;
+    use fargate_rtm::apply::journal::InDoubt;
+    use fargate_rtm::apply::rollback::{Resolved, resolve_in_doubt};
+    use fargate_rtm::aws::Iam;
+    use fargate_rtm::operation::Operation;
+    let aws = fake(FIXTURE);
+    let step = |role: &str| InDoubt {
+        run: "run-1".into(),
+        seq: 1,
+        region: REGION.into(),
+        name: "iam:CreateRole".into(),
+        applied: Some(Operation::CreateRole {
+            role_name: role.into(),
+            assume_role_policy: json!({}),
+            attach_policy_arns: vec![],
+        }),
+    };
+    block(aws.create_role("ours", &json!({}), &created_tags("run-1"))).unwrap();
+    block(aws.create_role("theirs", &json!({}), &created_tags("run-2"))).unwrap();
+    block(aws.create_role("untagged", &json!({}), &Default::default())).unwrap();
+    assert_eq!(
+        block(resolve_in_doubt(&aws, &step("ours"))),
+        Resolved::Created(vec![Operation::DeleteRole {
+            role_name: "ours".into(),
+            detach_policy_arns: vec![]
+        }])
+    );
+    for r in ["theirs", "untagged", "missing"] {
+        assert!(
+            matches!(
+                block(resolve_in_doubt(&aws, &step(r))),
+                Resolved::NotCreated(_)
+            ),
+            "{r}"
+        );
+    }
+    aws.fail_always("iam:GetRole", ErrorKind::AccessDenied);
+    assert!(matches!(
+        block(resolve_in_doubt(&aws, &step("ours"))),
+        Resolved::Unknown(_)
+    ));
+}

@@ -50,7 +50,7 @@ fn inventory() -> Inventory {
             "exec".to_string(),
             RoleView::Found {
                 fingerprint: String::new(),
-                role: Role { arn: "arn:aws:iam::123456789012:role/exec".into(), name: "exec".into(), boundary_arn: None },
+                role: Box::new(Role { arn: "arn:aws:iam::123456789012:role/exec".into(), name: "exec".into(), boundary_arn: None, tags: Default::default() }),
                 policies: Ok(vec![Policy { name: "managed".into(), document: json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]}) }]),
                 boundary: None,
             },

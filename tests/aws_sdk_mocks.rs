@@ -329,12 +329,19 @@ fn ec2_not_found_codes_and_refused_endpoint_deletions() {
 }
 
 #[test]
-fn endpoints_are_created_with_an_idempotency_token() {
+fn endpoints_are_created_with_an_idempotency_token_and_their_tags() {
     use aws_sdk_ec2::operation::create_vpc_endpoint::CreateVpcEndpointOutput;
     let create = mock!(aws_sdk_ec2::Client::create_vpc_endpoint)
         .match_requests(|r| {
-            r.client_token()
-                .is_some_and(|t| t.starts_with("fargate-rtm-") && t.len() <= 64)
+            let tagged = r.tag_specifications().iter().any(|t| {
+                t.resource_type() == Some(&aws_sdk_ec2::types::ResourceType::VpcEndpoint)
+                    && t.tags()
+                        .iter()
+                        .any(|t| t.key() == Some("fargate-rtm:run") && t.value() == Some("run-1"))
+            });
+            tagged
+                && r.client_token()
+                    .is_some_and(|t| t.starts_with("fargate-rtm-") && t.len() <= 64)
         })
         .then_output(|| {
             CreateVpcEndpointOutput::builder()
@@ -354,6 +361,7 @@ fn endpoints_are_created_with_an_idempotency_token() {
         security_group_ids: vec!["sg-1".into()],
         route_table_ids: vec![],
         private_dns: true,
+        tags: fargate_rtm::apply::account::created_tags("run-1"),
     };
     assert_eq!(block(aws.create_vpc_endpoint(&spec)).unwrap(), "vpce-1");
 }

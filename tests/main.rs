@@ -5,6 +5,7 @@
 
 mod support;
 
+mod account_apply_every_step;
 mod account_apply_fake;
 mod account_apply_moto;
 mod account_checks;

@@ -60,7 +60,7 @@ fn policies_match_the_calls_in_sdk_rs() {
             .iter()
             .any(|p| a.split(':').nth(1).is_some_and(|op| op.starts_with(p)))
     };
-    let (plan_text, plan) = actions("templates/iam-plan-live-policy.json", 0);
+    let (_, plan) = actions("templates/iam-plan-live-policy.json", 0);
     assert_eq!(
         plan,
         calls
@@ -69,47 +69,128 @@ fn policies_match_the_calls_in_sdk_rs() {
             .cloned()
             .collect::<Vec<_>>()
     );
-    // Every changing call, each in exactly one statement; the scoped ones under their condition.
-    let (apply_text, mut apply) = actions("templates/iam-apply-live-policy.json", 0);
-    apply.extend(actions("templates/iam-apply-live-policy.json", 1).1);
-    apply.sort();
-    assert_eq!(
-        apply,
-        calls
-            .iter()
-            .filter(|a| !read_only(a))
-            .cloned()
-            .collect::<Vec<_>>()
-    );
+    // Every changing call, and the authorizations AWS checks beside them (passing the role,
+    // tagging on creation), in the statements below; the scoped ones under their conditions.
+    let apply_text =
+        std::fs::read_to_string(root().join("templates/iam-apply-live-policy.json")).unwrap();
     let policy: serde_json::Value = serde_json::from_str(&apply_text).unwrap();
-    let statement = |i: usize| &policy["Statement"][i];
+    let statements = policy["Statement"].as_array().unwrap();
+    let by_sid = |sid: &str| {
+        let i = statements
+            .iter()
+            .position(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("no statement `{sid}`"));
+        (
+            &statements[i],
+            actions("templates/iam-apply-live-policy.json", i).1,
+        )
+    };
+    let mut apply: Vec<String> = (0..statements.len())
+        .flat_map(|i| actions("templates/iam-apply-live-policy.json", i).1)
+        .collect();
+    apply.sort();
+    apply.dedup();
+    let mut expected: Vec<String> = calls.iter().filter(|a| !read_only(a)).cloned().collect();
+    expected.extend(
+        [
+            "ec2:CreateTags",
+            "ecs:TagResource",
+            "iam:PassRole",
+            "iam:TagRole",
+        ]
+        .map(String::from),
+    );
+    expected.sort();
+    assert_eq!(apply, expected);
+    let (open, open_actions) = by_sid("FargateRtmApplyLive");
+    assert_eq!(open["Resource"], "*");
+    assert!(open.get("Condition").is_none());
+    let (managed, managed_actions) = by_sid("FargateRtmManagedPolicyOnly");
     assert_eq!(
-        actions("templates/iam-apply-live-policy.json", 1).1,
+        managed_actions,
         ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
     );
     assert_eq!(
-        statement(1)["Condition"]["ArnEquals"]["iam:PolicyARN"],
+        managed["Condition"]["ArnEquals"]["iam:PolicyARN"],
         fargate_rtm::check::account::MANAGED_POLICY,
         "only the managed policy the tool attaches"
     );
+    let (tag, tag_actions) = by_sid("FargateRtmTagNewRevisions");
+    assert_eq!(tag_actions, ["ecs:TagResource"]);
     assert_eq!(
-        actions("templates/iam-apply-live-policy.json", 2).1,
-        ["ecs:TagResource"]
-    );
-    assert_eq!(
-        statement(2)["Condition"]["StringEquals"]["ecs:CreateAction"],
-        "RegisterTaskDefinition",
+        tag["Condition"]["StringEquals"]["ecs:CreateAction"], "RegisterTaskDefinition",
         "tags only on the revisions apply registers (it copies their tags)"
     );
+    let (pass, pass_actions) = by_sid("FargateRtmPassExecutionRole");
+    assert_eq!(pass_actions, ["iam:PassRole"]);
     assert_eq!(
-        actions("templates/iam-apply-live-policy.json", 3).1,
-        ["iam:PassRole"]
-    );
-    assert_eq!(
-        statement(3)["Condition"]["StringEquals"]["iam:PassedToService"],
+        pass["Condition"]["StringEquals"]["iam:PassedToService"],
         "ecs-tasks.amazonaws.com"
     );
-    assert_eq!(policy["Statement"].as_array().unwrap().len(), 4);
+    // What apply creates carries its tag, and what only the created resources need (their
+    // ingress rule, deleting them) is allowed only on resources that carry it.
+    let (key, value) = fargate_rtm::apply::account::CREATED_BY;
+    let creations = [
+        "ec2:CreateSecurityGroup",
+        "ec2:CreateVpcEndpoint",
+        "iam:CreateRole",
+    ];
+    let (tagged, tagged_actions) = by_sid("FargateRtmCreateOnlyTagged");
+    assert_eq!(
+        tagged["Condition"]["StringEquals"][format!("aws:RequestTag/{key}")],
+        value
+    );
+    for c in creations.iter().chain(&["iam:TagRole"]) {
+        assert!(tagged_actions.iter().any(|a| a == c), "{c}");
+    }
+    let resources = tagged["Resource"].as_array().unwrap();
+    assert!(
+        resources.iter().all(|r| {
+            let r = r.as_str().unwrap();
+            r.ends_with(":security-group/*")
+                || r.ends_with(":vpc-endpoint/*")
+                || r.ends_with(":role/*")
+        }),
+        "only the resources created carry the condition's tag: {resources:?}"
+    );
+    let (inside, _) = by_sid("FargateRtmCreateInTheVpc");
+    for r in inside["Resource"].as_array().unwrap() {
+        let r = r.as_str().unwrap();
+        assert!(
+            !r.ends_with(":security-group/*") && !r.ends_with(":vpc-endpoint/*") && r != "*",
+            "an untagged creation must not be allowed: {r}"
+        );
+    }
+    let (on_create, _) = by_sid("FargateRtmTagOnCreate");
+    assert_eq!(
+        on_create["Condition"]["StringEquals"]["ec2:CreateAction"],
+        serde_json::json!(["CreateSecurityGroup", "CreateVpcEndpoint"])
+    );
+    let (owned, owned_actions) = by_sid("FargateRtmOnlyWhatItCreated");
+    assert_eq!(
+        owned["Condition"]["StringEquals"][format!("aws:ResourceTag/{key}")],
+        value
+    );
+    assert_eq!(
+        owned_actions,
+        [
+            "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:DeleteSecurityGroup",
+            "ec2:DeleteVpcEndpoints",
+            "ec2:RevokeSecurityGroupIngress",
+            "iam:DeleteRole"
+        ]
+    );
+    // No action both open and scoped: the open statement would make the scope void.
+    for a in &open_actions {
+        for s in statements
+            .iter()
+            .filter(|s| s["Sid"] != "FargateRtmApplyLive")
+        {
+            assert!(!s["Action"].to_string().contains(a.as_str()), "{a}");
+        }
+    }
+    let (plan_text, _) = actions("templates/iam-plan-live-policy.json", 0);
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     assert!(
         readme.contains(&plan_text),

@@ -3,7 +3,7 @@
 
 use super::journal::Journal;
 use super::preconditions::{current, subject_label};
-use crate::aws::{Aws, AwsError, EndpointSpec, ErrorKind};
+use crate::aws::{Aws, AwsError, EndpointSpec, ErrorKind, Tags};
 use crate::fingerprint::Subject;
 use crate::operation::Operation;
 use crate::plan::PlannedOperation;
@@ -13,6 +13,21 @@ use std::collections::BTreeMap;
 
 /// Stands for the security group a plan creates, until it exists.
 pub use crate::check::fix::endpoints::NEW_GROUP;
+
+/// The tag on every resource apply creates (the apply policy allows creating only with it, and
+/// deleting only what carries it).
+pub const CREATED_BY: (&str, &str) = ("fargate-rtm:created-by", "apply");
+/// The tag that names the run that created a resource: how rollback finds what a step begun
+/// and never recorded as finished created.
+pub const RUN_TAG: &str = "fargate-rtm:run";
+
+/// The tags of the resources run `run` creates.
+pub fn created_tags(run: &str) -> Tags {
+    Tags::from([
+        (CREATED_BY.0.to_string(), CREATED_BY.1.to_string()),
+        (RUN_TAG.to_string(), run.to_string()),
+    ])
+}
 
 /// The outcome of a run: how many operations were done, and the failure that stopped it.
 #[derive(Debug, Default)]
@@ -39,6 +54,7 @@ pub async fn execute<A: Aws>(
     let mut touched: Vec<Subject> = Vec::new();
     // Task definitions as read (and found unchanged) right before their first change.
     let mut documents: BTreeMap<String, Value> = BTreeMap::new();
+    let tags = created_tags(&journal.run);
     for (i, op) in ops.iter().enumerate() {
         if out.failed.is_some() {
             out.skipped
@@ -94,7 +110,7 @@ pub async fn execute<A: Aws>(
             }
         };
         journal.record(json!({"seq": seq, "phase": "before", "region": op.region, "resource": op.resource, "operation": operation, "undo": undo}))?;
-        match perform(aws, &operation, &documents).await {
+        match perform(aws, &operation, &documents, &tags).await {
             Ok((result, inverse)) => {
                 let inverse = undo.or(inverse);
                 match (&operation, &result) {
@@ -284,11 +300,12 @@ pub(crate) async fn undo_before<A: Aws>(
 /// Performs one operation; returns its result and, for a creation, the operation that undoes
 /// it (the other undos are known before the call: `undo_before`). `documents`
 /// holds the task definitions read by the preconditions, by ARN: a new revision is registered
-/// from that document with the planned patch.
+/// from that document with the planned patch. What the step creates carries `tags`.
 pub(crate) async fn perform<A: Aws>(
     aws: &A,
     op: &Operation,
     documents: &BTreeMap<String, Value>,
+    tags: &Tags,
 ) -> Result<(Value, Option<Operation>), AwsError> {
     Ok(match op {
         Operation::CreateRole {
@@ -296,7 +313,7 @@ pub(crate) async fn perform<A: Aws>(
             assume_role_policy,
             attach_policy_arns,
         } => {
-            aws.create_role(role_name, assume_role_policy).await?;
+            aws.create_role(role_name, assume_role_policy, tags).await?;
             for arn in attach_policy_arns {
                 aws.attach_role_policy(role_name, arn).await?;
             }
@@ -330,7 +347,7 @@ pub(crate) async fn perform<A: Aws>(
             description,
         } => {
             let id = aws
-                .create_security_group(vpc_id, group_name, description)
+                .create_security_group(vpc_id, group_name, description, tags)
                 .await?;
             (
                 Value::String(id.clone()),
@@ -365,6 +382,7 @@ pub(crate) async fn perform<A: Aws>(
                 security_group_ids: security_group_ids.clone(),
                 route_table_ids: route_table_ids.clone(),
                 private_dns: *private_dns_enabled,
+                tags: tags.clone(),
             };
             let id = aws.create_vpc_endpoint(&spec).await?;
             (

@@ -108,14 +108,35 @@ pub struct Undo {
     pub applied: Option<Operation>,
 }
 
+/// A step begun and never recorded as finished (killed, disk full), whose undo was not known
+/// before the call (a creation): whether it created something is read from the account.
+#[derive(Debug, Clone)]
+pub struct InDoubt {
+    pub run: String,
+    pub seq: u64,
+    pub region: String,
+    /// The operation's name, as the journal gives it.
+    pub name: String,
+    /// The operation, when the journal's `before` record parses as one.
+    pub applied: Option<Operation>,
+}
+
+impl InDoubt {
+    pub fn describe(&self) -> String {
+        format!(
+            "step {} of run `{}` (`{}`) was begun and never recorded as finished",
+            self.seq, self.run, self.name
+        )
+    }
+}
+
 /// What a journal says is left to undo.
 #[derive(Debug, Default)]
 pub struct Pending {
     /// Completed steps with an inverse, not rolled back yet, newest first.
     pub steps: Vec<Undo>,
-    /// Steps begun and never recorded as finished (killed, disk full): what they changed is
-    /// not known from the journal.
-    pub in_doubt: Vec<String>,
+    /// Steps begun and never recorded as finished whose undo the journal does not hold.
+    pub in_doubt: Vec<InDoubt>,
 }
 
 /// Reads a journal. `run` chooses one run when the journal holds several with steps to undo.
@@ -200,7 +221,7 @@ pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
         }
     }
     let mut done: Vec<Undo> = Vec::new();
-    let mut in_doubt: Vec<(String, String)> = Vec::new();
+    let mut in_doubt: Vec<InDoubt> = Vec::new();
     for s in steps {
         let inverse = match (s.finished, s.inverse, s.undo) {
             (true, inverse, _) => inverse,
@@ -208,15 +229,14 @@ pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
             // right whether or not the call took effect.
             (false, _, Some(undo)) => Some(undo),
             (false, _, None) => {
-                if s.begun {
-                    let (r, seq) = &s.key;
-                    in_doubt.push((
-                        r.clone(),
-                        format!(
-                            "step {seq} of run `{r}` (`{}`) was begun and never recorded as finished",
-                            s.name
-                        ),
-                    ));
+                if s.begun && !undone.contains(&s.key) {
+                    in_doubt.push(InDoubt {
+                        run: s.key.0.clone(),
+                        seq: s.key.1,
+                        region: s.region.clone(),
+                        name: s.name.clone(),
+                        applied: s.applied.clone(),
+                    });
                 }
                 None
             }
@@ -232,7 +252,12 @@ pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
         }
     }
     done.retain(|d| !undone.contains(&(d.run.clone(), d.seq)));
-    let mut runs: Vec<&str> = done.iter().map(|d| d.run.as_str()).collect();
+    let mut runs: Vec<&str> = done
+        .iter()
+        .map(|d| d.run.as_str())
+        .chain(in_doubt.iter().map(|d| d.run.as_str()))
+        .collect();
+    runs.sort();
     runs.dedup();
     let chosen = match (run, runs.as_slice()) {
         (Some(r), _) if !runs.contains(&r) => {
@@ -263,8 +288,7 @@ pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
         steps: done,
         in_doubt: in_doubt
             .into_iter()
-            .filter(|(r, _)| chosen.as_ref().is_none_or(|c| c == r))
-            .map(|(_, m)| m)
+            .filter(|d| chosen.as_ref().is_none_or(|c| *c == d.run))
             .collect(),
     })
 }
@@ -318,16 +342,22 @@ mod tests {
         assert_eq!(b.steps.len(), 1);
         assert_eq!(b.steps[0].inverse.name(), "iam:DeleteRolePolicy");
         assert_eq!(
-            b.in_doubt,
+            b.in_doubt.iter().map(InDoubt::describe).collect::<Vec<_>>(),
             [
                 "step 2 of run `b` (`ec2:CreateVpcEndpoint`) was begun and never recorded as finished"
             ]
         );
-        // Undoing run b's step 1 leaves run a's step 1.
+        // Undoing run b's step 1 leaves run a's step 1, and b's step in doubt until it is
+        // settled.
         let after = text
-            + &json!({"run": "b", "phase": "rollback-after", "of": 1, "status": "ok"}).to_string();
-        let left = pending_undo(&after, None).unwrap();
+            + &json!({"run": "b", "phase": "rollback-after", "of": 1, "status": "ok"}).to_string()
+            + "\n";
+        assert!(pending_undo(&after, None).is_err());
+        let settled = after
+            + &json!({"run": "b", "phase": "rollback-after", "of": 2, "status": "ok"}).to_string();
+        let left = pending_undo(&settled, None).unwrap();
         assert_eq!((left.steps.len(), left.steps[0].run.as_str()), (1, "a"));
+        assert!(left.in_doubt.is_empty());
     }
 
     #[test]

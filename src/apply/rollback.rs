@@ -1,8 +1,8 @@
 //! `rollback`: undo an account apply's completed steps, newest first, journaled in the same file.
 
-use super::account::{Outcome, perform};
-use super::journal::{Journal, Undo};
-use crate::aws::{Aws, AwsError};
+use super::account::{Outcome, RUN_TAG, perform};
+use super::journal::{InDoubt, Journal, Undo};
+use crate::aws::{Aws, AwsError, ErrorKind};
 use crate::operation::Operation;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -50,6 +50,82 @@ async fn changed_since<A: Aws>(aws: &A, applied: &Operation) -> Result<Option<St
         },
         _ => None,
     })
+}
+
+/// What reading the account says of a step in doubt.
+#[derive(Debug, PartialEq)]
+pub enum Resolved {
+    /// It created these resources (tagged with its run): the operations undo them.
+    Created(Vec<Operation>),
+    /// It created nothing; why.
+    NotCreated(String),
+    /// Still not known; why.
+    Unknown(String),
+}
+
+/// Finds what a creation begun and never recorded as finished created, by the run tag every
+/// resource apply creates carries: a role by its name, a security group or an endpoint in its
+/// VPC.
+pub async fn resolve_in_doubt<A: Aws>(aws: &A, step: &InDoubt) -> Resolved {
+    let run = step.run.as_str();
+    let unreadable = |e: AwsError| Resolved::Unknown(format!("cannot read the account: {e}"));
+    match &step.applied {
+        Some(Operation::CreateRole { role_name, .. }) => match aws.get_role(role_name).await {
+            Ok(role) if role.tags.get(RUN_TAG).is_some_and(|r| r == run) => {
+                Resolved::Created(vec![Operation::DeleteRole {
+                    role_name: role_name.clone(),
+                    detach_policy_arns: Vec::new(),
+                }])
+            }
+            Ok(_) => Resolved::NotCreated(format!(
+                "role `{role_name}` exists but was not created by this run"
+            )),
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                Resolved::NotCreated(format!("role `{role_name}` does not exist"))
+            }
+            Err(e) => unreadable(e),
+        },
+        Some(Operation::CreateSecurityGroup { vpc_id, .. }) => {
+            match aws.security_groups_tagged(vpc_id, RUN_TAG, run).await {
+                Ok(ids) if ids.is_empty() => {
+                    Resolved::NotCreated(format!("no security group of this run in `{vpc_id}`"))
+                }
+                Ok(ids) => Resolved::Created(
+                    ids.into_iter()
+                        .map(|group_id| Operation::DeleteSecurityGroup { group_id })
+                        .collect(),
+                ),
+                Err(e) => unreadable(e),
+            }
+        }
+        Some(Operation::CreateVpcEndpoint {
+            vpc_id,
+            service_name,
+            ..
+        }) => match aws.vpc_endpoints_tagged(vpc_id, RUN_TAG, run).await {
+            Ok(found) => {
+                let ops: Vec<Operation> = found
+                    .into_iter()
+                    .filter(|e| e.service_name == *service_name && e.usable)
+                    .map(|e| Operation::DeleteVpcEndpoint {
+                        vpc_endpoint_id: e.id,
+                    })
+                    .collect();
+                if ops.is_empty() {
+                    Resolved::NotCreated(format!(
+                        "no `{service_name}` endpoint of this run in `{vpc_id}`"
+                    ))
+                } else {
+                    Resolved::Created(ops)
+                }
+            }
+            Err(e) => unreadable(e),
+        },
+        Some(Operation::RegisterTaskDefinition { family, .. }) => Resolved::Unknown(format!(
+            "a new revision of `{family}` may have been registered; rollback keeps revisions, and no service was moved to it (look for it with `aws ecs list-task-definitions --family-prefix {family}`)"
+        )),
+        _ => Resolved::Unknown("the journal does not say what the step would undo".into()),
+    }
 }
 
 /// Undoes the given steps, newest first, journaling each. `deregister` allows deregistering
@@ -105,7 +181,7 @@ pub async fn rollback<A: Aws>(
             }
         }
         journal.record(json!({"run": step.run, "phase": "rollback-before", "of": step.seq, "region": step.region, "operation": step.inverse}))?;
-        match perform(aws, &step.inverse, &BTreeMap::new()).await {
+        match perform(aws, &step.inverse, &BTreeMap::new(), &Default::default()).await {
             Ok(_) => {
                 journal
                     .record(json!({"run": step.run, "phase": "rollback-after", "of": step.seq, "status": "ok"}))?;

@@ -57,7 +57,8 @@ pub trait Iam {
     async fn role_policies(&self, name: &str) -> AwsResult<RolePolicies>;
     /// A managed policy's default version, decoded.
     async fn managed_policy(&self, arn: &str) -> AwsResult<Policy>;
-    async fn create_role(&self, name: &str, trust: &Value) -> AwsResult<()>;
+    /// Creates a role with `tags` (the tags say which apply run created it).
+    async fn create_role(&self, name: &str, trust: &Value, tags: &Tags) -> AwsResult<()>;
     async fn delete_role(&self, name: &str) -> AwsResult<()>;
     async fn attach_role_policy(&self, role: &str, arn: &str) -> AwsResult<()>;
     async fn detach_role_policy(&self, role: &str, arn: &str) -> AwsResult<()>;
@@ -78,13 +79,29 @@ pub trait Ec2 {
     async fn describe_security_groups(&self, ids: &[String]) -> AwsResult<Vec<SecurityGroup>>;
     /// The id of the region's S3 managed prefix list (`com.amazonaws.REGION.s3`).
     async fn s3_prefix_list(&self) -> AwsResult<Option<String>>;
-    /// Creates a security group (no ingress, all egress, as AWS makes it); returns its id.
+    /// Creates a security group (no ingress, all egress, as AWS makes it) with `tags`; returns
+    /// its id.
     async fn create_security_group(
         &self,
         vpc: &str,
         name: &str,
         description: &str,
+        tags: &Tags,
     ) -> AwsResult<String>;
+    /// The ids of the VPC's security groups that carry the tag `key` = `value`.
+    async fn security_groups_tagged(
+        &self,
+        vpc: &str,
+        key: &str,
+        value: &str,
+    ) -> AwsResult<Vec<String>>;
+    /// The VPC's endpoints (in any state but deleted) that carry the tag `key` = `value`.
+    async fn vpc_endpoints_tagged(
+        &self,
+        vpc: &str,
+        key: &str,
+        value: &str,
+    ) -> AwsResult<Vec<VpcEndpoint>>;
     /// Allows TCP 443 in from each of `cidrs`.
     async fn authorize_https_ingress(&self, group: &str, cidrs: &[String]) -> AwsResult<()>;
     async fn revoke_https_ingress(&self, group: &str, cidrs: &[String]) -> AwsResult<()>;

@@ -139,6 +139,8 @@ pub struct Role {
     pub arn: String,
     pub name: String,
     pub boundary_arn: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -256,4 +258,8 @@ pub struct EndpointSpec {
     pub security_group_ids: Vec<String>,
     pub route_table_ids: Vec<String>,
     pub private_dns: bool,
+    pub tags: Tags,
 }
+
+/// Resource tags by key.
+pub type Tags = std::collections::BTreeMap<String, String>;

@@ -3,8 +3,9 @@
 
 use super::confirm::confirm;
 use super::{clients, plural, runtime, stderr_style};
+use crate::apply::journal::Undo;
 use crate::apply::journal::{Journal, pending_undo};
-use crate::apply::rollback::rollback;
+use crate::apply::rollback::{Resolved, resolve_in_doubt, rollback};
 use crate::cli::RollbackArgs;
 use crate::error::{Error, Kind, Result};
 use crate::model::Applicability;
@@ -25,12 +26,63 @@ pub fn run(args: RollbackArgs, printer: &Printer) -> Result<i32> {
             ),
         )
     })?;
-    // Never ignored: what a step begun but not finished changed is for a person to check.
-    for d in &pending.in_doubt {
-        printer.warning(&format!("in doubt: {d}; check that resource by hand"));
+    if pending.steps.is_empty() && pending.in_doubt.is_empty() {
+        printer.status("nothing to roll back");
+        return Ok(0);
     }
-    let in_doubt = if pending.in_doubt.is_empty() { 0 } else { 1 };
-    let steps = pending.steps;
+    let rt = runtime()?;
+    let regions = rt.block_on(clients(
+        args.profile.as_deref(),
+        pending
+            .steps
+            .iter()
+            .map(|s| s.region.clone())
+            .chain(pending.in_doubt.iter().map(|d| d.region.clone()))
+            .collect::<BTreeSet<_>>()
+            .into_iter(),
+    ));
+    // Never ignored: a creation begun and never recorded as finished is looked for in the
+    // account (by the run tag on what apply creates) and undone if it is there.
+    let mut steps = pending.steps;
+    let mut in_doubt = 0;
+    for d in &pending.in_doubt {
+        let resolved = match regions.get(&d.region) {
+            Some(aws) => rt.block_on(resolve_in_doubt(aws, d)),
+            None => Resolved::Unknown(format!("no client for region `{}`", d.region)),
+        };
+        match resolved {
+            Resolved::Created(ops) => {
+                // In its place among the run's steps, newest first.
+                let at = steps
+                    .iter()
+                    .position(|s| s.run == d.run && s.seq < d.seq)
+                    .unwrap_or(steps.len());
+                for inverse in ops {
+                    steps.insert(
+                        at,
+                        Undo {
+                            run: d.run.clone(),
+                            seq: d.seq,
+                            region: d.region.clone(),
+                            inverse,
+                            applied: None,
+                        },
+                    );
+                }
+            }
+            Resolved::NotCreated(why) => printer.status(&format!(
+                "step {} (`{}`) was not finished and created nothing: {why}",
+                d.seq, d.name
+            )),
+            Resolved::Unknown(why) => {
+                in_doubt = 1;
+                printer.warning(&format!(
+                    "in doubt: {}: {why}; check that resource by hand",
+                    d.describe()
+                ));
+            }
+        }
+    }
     if steps.is_empty() {
         printer.status("nothing to roll back");
         return Ok(in_doubt);
@@ -54,16 +106,7 @@ pub fn run(args: RollbackArgs, printer: &Printer) -> Result<i32> {
         args.auto_approve,
         "nothing was changed",
     )?;
-    runtime()?.block_on(async {
-        let regions = clients(
-            args.profile.as_deref(),
-            steps
-                .iter()
-                .map(|s| s.region.clone())
-                .collect::<BTreeSet<_>>()
-                .into_iter(),
-        )
-        .await;
+    rt.block_on(async {
         let io = |e| Error::io("write the journal", &args.journal, e);
         let mut journal = Journal::open(&args.journal).map_err(io)?;
         let outcome = rollback(&regions, &steps, args.deregister, args.force, &mut journal)

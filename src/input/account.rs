@@ -232,7 +232,7 @@ async fn read_roles<A: Aws>(aws: &A, names: Vec<String>) -> BTreeMap<String, Rol
                     });
                     let boundary = role.boundary_arn.as_ref().map(doc);
                     RoleView::Found {
-                        role,
+                        role: Box::new(role),
                         fingerprint,
                         policies,
                         boundary,

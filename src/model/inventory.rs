@@ -14,7 +14,7 @@ pub enum RoleView {
     Missing,
     Unreadable(AwsError),
     Found {
-        role: Role,
+        role: Box<Role>,
         /// What `apply` compares before changing the role.
         fingerprint: String,
         /// Identity policies (managed and inline), or why they could not be read.

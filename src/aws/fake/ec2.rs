@@ -2,8 +2,8 @@
 
 use super::{Account, FakeAws, FakeSecurityGroup, invalid, not_found};
 use crate::aws::{
-    AwsResult, Ec2, EndpointSpec, ErrorKind, Route, RouteTable, SecurityGroup, SgRule, Subnet, Vpc,
-    VpcEndpoint,
+    AwsResult, Ec2, EndpointSpec, ErrorKind, Route, RouteTable, SecurityGroup, SgRule, Subnet,
+    Tags, Vpc, VpcEndpoint,
 };
 
 /// Describing by id fails on the first id that does not exist (`InvalidGroup.NotFound`, ...).
@@ -48,6 +48,14 @@ fn group_mut<'a>(
                 format!("InvalidGroup.NotFound: The security group '{id}' does not exist"),
             )
         })
+}
+
+/// Whether the resource `id` carries the tag `key` = `value`.
+fn tagged(a: &Account, id: &str, key: &str, value: &str) -> bool {
+    a.tags
+        .get(id)
+        .and_then(|t| t.get(key))
+        .is_some_and(|v| v == value)
 }
 
 fn rule(protocol: &str, port: i32) -> SgRule {
@@ -269,11 +277,12 @@ impl Ec2 for FakeAws {
         vpc: &str,
         name: &str,
         description: &str,
+        tags: &Tags,
     ) -> AwsResult<String> {
         let api = "ec2:CreateSecurityGroup";
         let id = self.change(
             api,
-            format!("{vpc} {name}"),
+            format!("{vpc} {name}{}", super::tag_keys(tags)),
             |s| {
                 vpc_mut(&mut s.account, vpc, api)?;
                 if s.account.security_groups.iter().any(|g| g.vpc_id == vpc && g.name == name) {
@@ -291,11 +300,42 @@ impl Ec2 for FakeAws {
                     ingress: Vec::new(),
                     egress: vec![all],
                 });
+                s.account.tags.insert(id.clone(), tags.clone());
                 Ok(id)
             },
             |id| Some(id.clone()),
         )?;
         Ok(id)
+    }
+
+    async fn security_groups_tagged(
+        &self,
+        vpc: &str,
+        key: &str,
+        value: &str,
+    ) -> AwsResult<Vec<String>> {
+        self.read(&["ec2:DescribeSecurityGroups"], |a| {
+            Ok(a.security_groups
+                .iter()
+                .filter(|g| g.vpc_id == vpc && tagged(a, &g.id, key, value))
+                .map(|g| g.id.clone())
+                .collect())
+        })
+    }
+
+    async fn vpc_endpoints_tagged(
+        &self,
+        vpc: &str,
+        key: &str,
+        value: &str,
+    ) -> AwsResult<Vec<VpcEndpoint>> {
+        self.read(&["ec2:DescribeVpcEndpoints"], |a| {
+            Ok(a.vpc_endpoints
+                .iter()
+                .filter(|e| e.vpc_id == vpc && tagged(a, &e.id, key, value))
+                .cloned()
+                .collect())
+        })
     }
 
     async fn authorize_https_ingress(&self, group: &str, cidrs: &[String]) -> AwsResult<()> {
@@ -360,6 +400,7 @@ impl Ec2 for FakeAws {
                 ));
             }
             a.security_groups.retain(|g| g.id != id);
+            a.tags.remove(id);
             Ok(())
         })
     }
@@ -382,12 +423,15 @@ impl Ec2 for FakeAws {
         } else {
             line.push_str(&format!(" routeTables={}", spec.route_table_ids.join(",")));
         }
+        line.push_str(&super::tag_keys(&spec.tags));
         self.change(
             api,
             line,
             |s| {
                 let id = s.new_id("vpce");
-                create_endpoint(&mut s.account, id, spec)
+                let id = create_endpoint(&mut s.account, id, spec)?;
+                s.account.tags.insert(id.clone(), spec.tags.clone());
+                Ok(id)
             },
             |id| Some(id.clone()),
         )
@@ -405,6 +449,7 @@ impl Ec2 for FakeAws {
                 ));
             }
             a.vpc_endpoints.retain(|e| e.id != id);
+            a.tags.remove(id);
             for rt in &mut a.route_tables {
                 rt.routes.retain(|r| r.target != id);
             }

@@ -1,7 +1,7 @@
 //! Iam against the fake account.
 
 use super::{Account, FakeAws, FakeRole, invalid, not_found};
-use crate::aws::{AwsResult, Iam, Role, RolePolicies};
+use crate::aws::{AwsResult, Iam, Role, RolePolicies, Tags};
 use crate::policy::Policy;
 use serde_json::{Value, json};
 
@@ -52,6 +52,7 @@ impl Iam for FakeAws {
                 ),
                 name: name.to_string(),
                 boundary_arn: r.boundary.clone(),
+                tags: r.tags.clone(),
             })
         })
     }
@@ -94,9 +95,9 @@ impl Iam for FakeAws {
         })
     }
 
-    async fn create_role(&self, name: &str, trust: &Value) -> AwsResult<()> {
+    async fn create_role(&self, name: &str, trust: &Value, tags: &Tags) -> AwsResult<()> {
         let api = "iam:CreateRole";
-        self.apply(api, name.to_string(), |a| {
+        self.apply(api, format!("{name}{}", super::tag_keys(tags)), |a| {
             if a.roles.contains_key(name) {
                 return Err(invalid(
                     api,
@@ -106,6 +107,7 @@ impl Iam for FakeAws {
             let role = FakeRole {
                 path: "/".into(),
                 trust: trust.clone(),
+                tags: tags.clone(),
                 ..Default::default()
             };
             a.roles.insert(name.to_string(), role);

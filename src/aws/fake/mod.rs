@@ -13,7 +13,7 @@ mod iam;
 mod org;
 
 use super::{AwsError, AwsResult, Detector, ErrorKind, Identity, Organization, ScpLevel};
-use super::{RouteTable, SgRule, Subnet, Task, Vpc, VpcEndpoint};
+use super::{RouteTable, SgRule, Subnet, Tags, Task, Vpc, VpcEndpoint};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -43,6 +43,8 @@ pub struct Account {
     pub vpc_endpoints: Vec<VpcEndpoint>,
     pub vpcs: Vec<Vpc>,
     pub security_groups: Vec<FakeSecurityGroup>,
+    /// Tags of the EC2 resources (security groups, endpoints) by id.
+    pub tags: BTreeMap<String, Tags>,
     /// The id of `com.amazonaws.REGION.s3`.
     pub s3_prefix_list: Option<String>,
     pub detector: Option<Detector>,
@@ -76,6 +78,7 @@ impl Default for Account {
             vpc_endpoints: Vec::new(),
             vpcs: Vec::new(),
             security_groups: Vec::new(),
+            tags: BTreeMap::new(),
             s3_prefix_list: None,
             detector: None,
             organization: None,
@@ -117,6 +120,7 @@ pub struct FakeRole {
     pub attached: Vec<String>,
     /// Inline policy documents by name.
     pub inline: BTreeMap<String, Value>,
+    pub tags: Tags,
 }
 
 /// A VPC security group with both directions (the trait reads its egress).
@@ -300,6 +304,17 @@ impl FakeAws {
     ) -> AwsResult<()> {
         self.change(api, line, |s| f(&mut s.account), |_| None)
     }
+}
+
+/// How tags read in the log: their keys (a run's id differs from run to run).
+pub(crate) fn tag_keys(tags: &Tags) -> String {
+    if tags.is_empty() {
+        return String::new();
+    }
+    format!(
+        " tags={}",
+        tags.keys().cloned().collect::<Vec<_>>().join(",")
+    )
 }
 
 #[cfg(test)]

@@ -138,7 +138,8 @@ fn iam_refuses_what_does_not_exist_and_what_is_in_use() {
 #[test]
 fn ec2_endpoints_groups_and_rules_as_aws_has_them() {
     let f = fake();
-    let sg = block_on(f.create_security_group("vpc-1", "ep", "d")).unwrap();
+    let tags = crate::apply::account::created_tags("run-1");
+    let sg = block_on(f.create_security_group("vpc-1", "ep", "d", &tags)).unwrap();
     block_on(f.authorize_https_ingress(&sg, &["10.0.0.0/16".to_string()])).unwrap();
     assert_eq!(sg, "sg-fake-1");
     let spec = EndpointSpec {
@@ -149,6 +150,7 @@ fn ec2_endpoints_groups_and_rules_as_aws_has_them() {
         security_group_ids: vec![sg.clone()],
         route_table_ids: vec![],
         private_dns: true,
+        tags: tags.clone(),
     };
     // Private DNS needs both DNS attributes; hostnames need support.
     let e = block_on(f.create_vpc_endpoint(&spec)).unwrap_err();
@@ -161,6 +163,24 @@ fn ec2_endpoints_groups_and_rules_as_aws_has_them() {
     assert!(e.message.contains("conflicting DNS domain"), "{e}");
     let e = block_on(f.delete_security_group(&sg)).unwrap_err();
     assert!(e.message.starts_with("DependencyViolation"), "{e}");
+    // What a run created is found by its tag, in its VPC only.
+    let run = crate::apply::account::RUN_TAG;
+    assert_eq!(
+        block_on(f.security_groups_tagged("vpc-1", run, "run-1")).unwrap(),
+        std::slice::from_ref(&sg)
+    );
+    assert!(
+        block_on(f.security_groups_tagged("vpc-1", run, "run-2"))
+            .unwrap()
+            .is_empty()
+    );
+    let found = block_on(f.vpc_endpoints_tagged("vpc-1", run, "run-1")).unwrap();
+    assert_eq!(found.iter().map(|e| &e.id).collect::<Vec<_>>(), [&id]);
+    assert!(
+        block_on(f.vpc_endpoints_tagged("vpc-2", run, "run-1"))
+            .unwrap()
+            .is_empty()
+    );
     // A gateway endpoint routes the prefix list through itself, until it is deleted.
     let gw = EndpointSpec {
         service_name: "com.amazonaws.us-east-1.s3".into(),

@@ -56,6 +56,72 @@ fn client_token(parts: &[&str]) -> String {
     format!("fargate-rtm-{}", &hex[..32])
 }
 
+/// Tag specifications for a resource the tool creates.
+fn tag_specification(
+    kind: aws_sdk_ec2::types::ResourceType,
+    tags: &Tags,
+) -> aws_sdk_ec2::types::TagSpecification {
+    aws_sdk_ec2::types::TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .build()
+}
+
+impl SdkAws {
+    /// `DescribeVpcEndpoints` with `filters`, every page.
+    async fn endpoints(&self, filters: Vec<Filter>) -> AwsResult<Vec<VpcEndpoint>> {
+        let filters = &filters;
+        all_pages(|token| async move {
+            let page = call!(
+                self,
+                "ec2:DescribeVpcEndpoints",
+                self.ec2
+                    .describe_vpc_endpoints()
+                    .set_filters(Some(filters.clone()))
+                    .set_next_token(token)
+                    .send()
+            )?;
+            let mut out = Vec::new();
+            for e in page.vpc_endpoints() {
+                // moto reports `available`, which this SDK version parses as Unknown: only
+                // states known to be unusable are excluded.
+                let state = e
+                    .state()
+                    .map(|s| s.as_str().to_ascii_lowercase())
+                    .unwrap_or_default();
+                out.push(VpcEndpoint {
+                    id: e.vpc_endpoint_id().unwrap_or_default().into(),
+                    vpc_id: e.vpc_id().unwrap_or_default().into(),
+                    service_name: e.service_name().unwrap_or_default().into(),
+                    kind: e
+                        .vpc_endpoint_type()
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
+                    private_dns: e.private_dns_enabled().unwrap_or(false),
+                    route_table_ids: e.route_table_ids().to_vec(),
+                    subnet_ids: e.subnet_ids().to_vec(),
+                    security_group_ids: e
+                        .groups()
+                        .iter()
+                        .filter_map(|g| g.group_id())
+                        .map(str::to_string)
+                        .collect(),
+                    usable: !matches!(
+                        state.as_str(),
+                        "deleted" | "deleting" | "failed" | "rejected" | "expired"
+                    ),
+                });
+            }
+            Ok((out, page.next_token().map(str::to_string)))
+        })
+        .await
+    }
+}
+
 impl Ec2 for SdkAws {
     async fn describe_subnets(&self, ids: &[String]) -> AwsResult<Vec<Subnet>> {
         let out = call!(
@@ -130,50 +196,7 @@ impl Ec2 for SdkAws {
     }
 
     async fn describe_vpc_endpoints(&self, vpc_ids: &[String]) -> AwsResult<Vec<VpcEndpoint>> {
-        all_pages(|token| async move {
-            let page = call!(
-                self,
-                "ec2:DescribeVpcEndpoints",
-                self.ec2
-                    .describe_vpc_endpoints()
-                    .filters(filter("vpc-id", vpc_ids))
-                    .set_next_token(token)
-                    .send()
-            )?;
-            let mut out = Vec::new();
-            for e in page.vpc_endpoints() {
-                // moto reports `available`, which this SDK version parses as Unknown: only
-                // states known to be unusable are excluded.
-                let state = e
-                    .state()
-                    .map(|s| s.as_str().to_ascii_lowercase())
-                    .unwrap_or_default();
-                out.push(VpcEndpoint {
-                    id: e.vpc_endpoint_id().unwrap_or_default().into(),
-                    vpc_id: e.vpc_id().unwrap_or_default().into(),
-                    service_name: e.service_name().unwrap_or_default().into(),
-                    kind: e
-                        .vpc_endpoint_type()
-                        .map(|t| t.as_str().to_string())
-                        .unwrap_or_default(),
-                    private_dns: e.private_dns_enabled().unwrap_or(false),
-                    route_table_ids: e.route_table_ids().to_vec(),
-                    subnet_ids: e.subnet_ids().to_vec(),
-                    security_group_ids: e
-                        .groups()
-                        .iter()
-                        .filter_map(|g| g.group_id())
-                        .map(str::to_string)
-                        .collect(),
-                    usable: !matches!(
-                        state.as_str(),
-                        "deleted" | "deleting" | "failed" | "rejected" | "expired"
-                    ),
-                });
-            }
-            Ok((out, page.next_token().map(str::to_string)))
-        })
-        .await
+        self.endpoints(vec![filter("vpc-id", vpc_ids)]).await
     }
 
     async fn describe_vpcs(&self, ids: &[String]) -> AwsResult<Vec<Vpc>> {
@@ -301,6 +324,7 @@ impl Ec2 for SdkAws {
         vpc: &str,
         name: &str,
         description: &str,
+        tags: &Tags,
     ) -> AwsResult<String> {
         let out = call!(
             self,
@@ -310,9 +334,57 @@ impl Ec2 for SdkAws {
                 .vpc_id(vpc)
                 .group_name(name)
                 .description(description)
+                .tag_specifications(tag_specification(
+                    aws_sdk_ec2::types::ResourceType::SecurityGroup,
+                    tags
+                ))
                 .send()
         )?;
         Ok(out.group_id().unwrap_or_default().to_string())
+    }
+
+    async fn security_groups_tagged(
+        &self,
+        vpc: &str,
+        key: &str,
+        value: &str,
+    ) -> AwsResult<Vec<String>> {
+        let filters = vec![
+            filter("vpc-id", &[vpc.to_string()]),
+            filter(&format!("tag:{key}"), &[value.to_string()]),
+        ];
+        let filters = &filters;
+        all_pages(|token| async move {
+            let page = call!(
+                self,
+                "ec2:DescribeSecurityGroups",
+                self.ec2
+                    .describe_security_groups()
+                    .set_filters(Some(filters.clone()))
+                    .set_next_token(token)
+                    .send()
+            )?;
+            let ids = page
+                .security_groups()
+                .iter()
+                .filter_map(|g| g.group_id().map(str::to_string))
+                .collect();
+            Ok((ids, page.next_token().map(str::to_string)))
+        })
+        .await
+    }
+
+    async fn vpc_endpoints_tagged(
+        &self,
+        vpc: &str,
+        key: &str,
+        value: &str,
+    ) -> AwsResult<Vec<VpcEndpoint>> {
+        self.endpoints(vec![
+            filter("vpc-id", &[vpc.to_string()]),
+            filter(&format!("tag:{key}"), &[value.to_string()]),
+        ])
+        .await
     }
 
     async fn authorize_https_ingress(&self, group: &str, cidrs: &[String]) -> AwsResult<()> {
@@ -362,7 +434,11 @@ impl Ec2 for SdkAws {
             .client_token(client_token(&[&spec.vpc_id, &spec.service_name]))
             .vpc_id(&spec.vpc_id)
             .service_name(&spec.service_name)
-            .vpc_endpoint_type(kind);
+            .vpc_endpoint_type(kind)
+            .tag_specifications(tag_specification(
+                aws_sdk_ec2::types::ResourceType::VpcEndpoint,
+                &spec.tags,
+            ));
         if spec.interface {
             req = req
                 .set_subnet_ids(Some(spec.subnet_ids.clone()))

@@ -21,6 +21,11 @@ impl Iam for SdkAws {
                 .permissions_boundary()
                 .and_then(|b| b.permissions_boundary_arn())
                 .map(str::to_string),
+            tags: role
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
         })
     }
 
@@ -124,16 +129,25 @@ impl Iam for SdkAws {
         })
     }
 
-    async fn create_role(&self, name: &str, trust: &Value) -> AwsResult<()> {
-        call!(
-            self,
-            "iam:CreateRole",
-            self.iam
-                .create_role()
-                .role_name(name)
-                .assume_role_policy_document(trust.to_string())
-                .send()
-        )?;
+    async fn create_role(&self, name: &str, trust: &Value, tags: &Tags) -> AwsResult<()> {
+        let mut req = self
+            .iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust.to_string());
+        for (k, v) in tags {
+            let tag = aws_sdk_iam::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError {
+                    api: "iam:CreateRole",
+                    kind: ErrorKind::Other,
+                    message: e.to_string(),
+                })?;
+            req = req.tags(tag);
+        }
+        call!(self, "iam:CreateRole", req.send())?;
         Ok(())
     }
 
