@@ -10,6 +10,7 @@ pub mod agent;
 pub mod apply;
 pub mod aws;
 pub mod check;
+pub mod cidr;
 pub mod cli;
 pub mod commands;
 pub mod error;

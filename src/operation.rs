@@ -60,12 +60,27 @@ pub enum Operation {
         attribute: String,
         value: bool,
     },
+    /// Route tables added to (removed from) a gateway endpoint; private DNS set on an interface
+    /// endpoint.
+    #[serde(rename = "ec2:ModifyVpcEndpoint")]
+    ModifyVpcEndpoint {
+        vpc_id: String,
+        vpc_endpoint_id: String,
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        add_route_table_ids: Vec<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        remove_route_table_ids: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        private_dns_enabled: Option<bool>,
+    },
     #[serde(rename = "ec2:AuthorizeSecurityGroupEgress")]
     AuthorizeSecurityGroupEgress {
         group_id: String,
         protocol: String,
         port: i32,
-        prefix_list_id: String,
+        /// A prefix list id (`pl-…`) or an IPv4 CIDR.
+        #[serde(alias = "prefix_list_id")]
+        destination: String,
     },
     #[serde(rename = "ecs:RegisterTaskDefinition")]
     RegisterTaskDefinition {
@@ -99,7 +114,9 @@ pub enum Operation {
         group_id: String,
         protocol: String,
         port: i32,
-        prefix_list_id: String,
+        /// A prefix list id (`pl-…`) or an IPv4 CIDR.
+        #[serde(alias = "prefix_list_id")]
+        destination: String,
     },
     #[serde(rename = "ec2:RevokeSecurityGroupIngress")]
     RevokeSecurityGroupIngress {
@@ -136,6 +153,7 @@ impl Operation {
             Operation::RevokeSecurityGroupIngress { .. } => "ec2:RevokeSecurityGroupIngress",
             Operation::CreateVpcEndpoint { .. } => "ec2:CreateVpcEndpoint",
             Operation::ModifyVpcAttribute { .. } => "ec2:ModifyVpcAttribute",
+            Operation::ModifyVpcEndpoint { .. } => "ec2:ModifyVpcEndpoint",
             Operation::AuthorizeSecurityGroupEgress { .. } => "ec2:AuthorizeSecurityGroupEgress",
             Operation::RegisterTaskDefinition { .. } => "ecs:RegisterTaskDefinition",
             Operation::UpdateService { .. } => "ecs:UpdateService",
@@ -161,6 +179,7 @@ impl Operation {
                 | Operation::AuthorizeSecurityGroupIngress { .. }
                 | Operation::CreateVpcEndpoint { .. }
                 | Operation::ModifyVpcAttribute { .. }
+                | Operation::ModifyVpcEndpoint { .. }
                 | Operation::AuthorizeSecurityGroupEgress { .. }
                 | Operation::RegisterTaskDefinition { .. }
                 | Operation::UpdateService { .. }
@@ -193,7 +212,8 @@ impl Operation {
             Operation::CreateSecurityGroup { .. } => 3,
             Operation::AuthorizeSecurityGroupIngress { .. }
             | Operation::AuthorizeSecurityGroupEgress { .. } => 4,
-            Operation::CreateVpcEndpoint { .. } => 5,
+            // Private DNS on an existing endpoint needs the VPC's DNS attributes first.
+            Operation::CreateVpcEndpoint { .. } | Operation::ModifyVpcEndpoint { .. } => 5,
             Operation::RegisterTaskDefinition { .. } => 6,
             Operation::UpdateService { .. } => 7,
             // Inverses (rollback runs them newest first, so their stage is informational).

@@ -2,9 +2,11 @@
 //! boundary, or these SCPs) perform action A on resource R?
 //!
 //! It covers `Effect`, `Action`/`NotAction`, `Resource`/`NotResource` with `*` and `?`
-//! wildcards, explicit `Deny` precedence, and treats every `Condition` as something it cannot
-//! decide offline: a statement with a `Condition` that would change the answer makes the result
-//! `Undecided`, naming the statement, instead of being assumed to match or not. No maintained
+//! wildcards, explicit `Deny` precedence, policy variables (a `Resource` with `${...}` may
+//! match: the statement is undecided, never skipped) and the string and ARN condition operators
+//! on the keys the caller knows (`Context`). Any other condition is something it cannot decide
+//! offline: a statement whose condition would change the answer makes the result `Undecided`,
+//! naming the key and the statement, instead of being assumed to match or not. No maintained
 //! Rust crate evaluates IAM policies with that three-valued answer (the ones found are parts of
 //! AWS emulators that treat unknown conditions as "does not apply"), so it is written here.
 
@@ -25,7 +27,8 @@ pub enum Decision {
     Denied { by: String },
     /// Nothing allows it.
     NotAllowed,
-    /// The answer depends on a `Condition` that cannot be evaluated here.
+    /// The answer depends on something only known at request time: `by` names it (a
+    /// condition key or a policy variable) and its statement.
     Undecided { by: String },
 }
 
@@ -80,19 +83,237 @@ fn strings(v: Option<&Value>) -> Vec<&str> {
     }
 }
 
-/// Whether `element` (`Action`/`Resource`) or its negation (`NotAction`/`NotResource`) covers
-/// `value`. `None` when the statement has neither (it then matches nothing).
-fn covers(stmt: &Value, key: &str, not_key: &str, value: &str, case_insensitive: bool) -> bool {
-    if let Some(v) = stmt.get(key) {
+/// Whether a statement element applies: yes, no, or it cannot be told here (and why).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Match {
+    Yes,
+    No,
+    Maybe(String),
+}
+
+impl Match {
+    /// Both must hold: a `No` decides, then a `Maybe`.
+    fn and(self, other: Match) -> Match {
+        match (self, other) {
+            (Match::No, _) | (_, Match::No) => Match::No,
+            (Match::Maybe(w), _) | (_, Match::Maybe(w)) => Match::Maybe(w),
+            _ => Match::Yes,
+        }
+    }
+}
+
+/// The first policy variable (`${aws:username}`) in `text`, if any. `${*}`, `${?}` and `${$}`
+/// stand for the characters themselves.
+fn variable(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        let tail = &rest[at..];
+        let end = tail.find('}')?;
+        let var = &tail[..=end];
+        if !matches!(var, "${*}" | "${?}" | "${$}") {
+            return Some(var);
+        }
+        rest = &tail[end + 1..];
+    }
+    None
+}
+
+/// `pattern` with its escapes resolved and each variable standing for any text.
+fn with_variables_as_wildcards(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut rest = pattern;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let Some(end) = tail.find('}') else {
+            out.push_str(tail);
+            return out;
+        };
+        match &tail[..=end] {
+            "${$}" => out.push('$'),
+            // Escaped wildcards match themselves; approximated by the wildcard (a `Maybe` at
+            // worst, never a wrong `Yes`, since they only reach here when a variable is there).
+            "${*}" => out.push('*'),
+            "${?}" => out.push('?'),
+            _ => out.push('*'),
+        }
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether `Resource` (or `NotResource`) covers `value`. A pattern with a policy variable is
+/// replaced at request time, so it may or may not cover it: `Maybe`, naming the variable.
+fn covers_resource(stmt: &Value, value: &str) -> Match {
+    let one = |p: &str| -> Match {
+        match variable(p) {
+            None if wildcard_match(p, value, false) => Match::Yes,
+            None => Match::No,
+            Some(var) if wildcard_match(&with_variables_as_wildcards(p), value, false) => {
+                Match::Maybe(format!("the policy variable `{var}` in `{p}`"))
+            }
+            Some(_) => Match::No,
+        }
+    };
+    let any = |v: &Value| {
+        let mut out = Match::No;
+        for p in strings(Some(v)) {
+            match one(p) {
+                Match::Yes => return Match::Yes,
+                m @ Match::Maybe(_) => out = m,
+                Match::No => {}
+            }
+        }
+        out
+    };
+    if let Some(v) = stmt.get("Resource") {
+        any(v)
+    } else if let Some(v) = stmt.get("NotResource") {
+        match any(v) {
+            Match::Yes => Match::No,
+            Match::No => Match::Yes,
+            maybe => maybe,
+        }
+    } else {
+        Match::No
+    }
+}
+
+/// Whether `Action` (or `NotAction`) covers `action` (case-insensitive; no variables there).
+fn covers_action(stmt: &Value, action: &str) -> bool {
+    let any = |v: &Value| {
         strings(Some(v))
             .iter()
-            .any(|p| wildcard_match(p, value, case_insensitive))
-    } else if let Some(v) = stmt.get(not_key) {
-        !strings(Some(v))
-            .iter()
-            .any(|p| wildcard_match(p, value, case_insensitive))
+            .any(|p| wildcard_match(p, action, true))
+    };
+    if let Some(v) = stmt.get("Action") {
+        any(v)
+    } else if let Some(v) = stmt.get("NotAction") {
+        !any(v)
     } else {
         false
+    }
+}
+
+/// What is known of a condition key for the request being evaluated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Known {
+    /// The key has this value.
+    Value(String),
+    /// The key's value is not known, but it is none of the values a customer writes: the
+    /// organization or account of a resource AWS owns (the agent repository, ECR's layer
+    /// bucket). It equals no literal and matches only a pattern of `*` alone.
+    Foreign,
+}
+
+/// The request's known condition keys (lower-case names).
+pub type Context = [(&'static str, Known)];
+
+/// Whether a resource policy's statement (an endpoint policy) names the caller: `*`, its
+/// account, or its ARN (`aws:PrincipalArn` and `aws:PrincipalAccount` in the context). Identity
+/// policies have no `Principal`: it then applies.
+fn principal(stmt: &Value, ctx: &Context) -> Match {
+    let known = |k: &str| {
+        ctx.iter().find_map(|(key, v)| match v {
+            Known::Value(v) if *key == k => Some(v.as_str()),
+            _ => None,
+        })
+    };
+    if stmt.get("NotPrincipal").is_some() {
+        return Match::Maybe("its `NotPrincipal`".into());
+    }
+    let Some(p) = stmt.get("Principal") else {
+        return Match::Yes;
+    };
+    if p == "*" {
+        return Match::Yes;
+    }
+    let Some(aws) = p.get("AWS") else {
+        // Service or federated principals only: not the execution role.
+        return Match::No;
+    };
+    let (Some(account), Some(arn)) = (known("aws:principalaccount"), known("aws:principalarn"))
+    else {
+        return Match::Maybe("its `Principal`".into());
+    };
+    let mut out = Match::No;
+    for entry in strings(Some(aws)) {
+        if variable(entry).is_some() {
+            out = Match::Maybe(format!("the policy variable in its `Principal` `{entry}`"));
+            continue;
+        }
+        let root = entry
+            .strip_suffix(":root")
+            .and_then(|a| a.rsplit(':').next());
+        if entry == "*"
+            || entry == account
+            || root == Some(account)
+            || wildcard_match(entry, arn, false)
+        {
+            return Match::Yes;
+        }
+    }
+    out
+}
+
+/// Whether a statement's `Condition` holds for the request: decided for the string and ARN
+/// operators on keys the context knows, else `Maybe`, naming the key.
+fn condition(stmt: &Value, ctx: &Context) -> Match {
+    let Some(cond) = stmt.get("Condition") else {
+        return Match::Yes;
+    };
+    let Some(ops) = cond.as_object() else {
+        return Match::Maybe("its `Condition`".into());
+    };
+    let mut out = Match::Yes;
+    for (op, keys) in ops {
+        let Some(keys) = keys.as_object() else {
+            out = out.and(Match::Maybe(format!("its `{op}` condition")));
+            continue;
+        };
+        for (key, values) in keys {
+            out = out.and(one_condition(op, key, values, ctx));
+        }
+    }
+    out
+}
+
+fn one_condition(op: &str, key: &str, values: &Value, ctx: &Context) -> Match {
+    let maybe = || Match::Maybe(format!("its `{op}` condition on `{key}`"));
+    let base = op.strip_suffix("IfExists").unwrap_or(op);
+    if base.contains(':') {
+        // `ForAnyValue:` / `ForAllValues:` on multivalued keys.
+        return maybe();
+    }
+    let lower = key.to_ascii_lowercase();
+    let Some((_, known)) = ctx.iter().find(|(k, _)| *k == lower) else {
+        return maybe();
+    };
+    let wanted = strings(Some(values));
+    if wanted.is_empty() || wanted.iter().any(|w| variable(w).is_some()) {
+        return maybe();
+    }
+    let (negated, like, ignore_case) = match base {
+        "StringEquals" | "ArnEquals" => (false, false, false),
+        "StringNotEquals" | "ArnNotEquals" => (true, false, false),
+        "StringEqualsIgnoreCase" => (false, false, true),
+        "StringNotEqualsIgnoreCase" => (true, false, true),
+        "StringLike" | "ArnLike" => (false, true, false),
+        "StringNotLike" | "ArnNotLike" => (true, true, false),
+        _ => return maybe(),
+    };
+    let matches_one = |w: &str| match known {
+        Known::Value(v) if like => wildcard_match(w, v, ignore_case),
+        Known::Value(v) if ignore_case => w.eq_ignore_ascii_case(v),
+        Known::Value(v) => w == v,
+        Known::Foreign => like && w.chars().all(|c| c == '*'),
+    };
+    let any = wanted.iter().any(|w| matches_one(w));
+    if any != negated {
+        Match::Yes
+    } else {
+        Match::No
     }
 }
 
@@ -116,42 +337,49 @@ fn label(policy: &Policy, stmt: &Value, index: usize) -> String {
 }
 
 /// Evaluates `action` on `resource` against a set of policies evaluated together (the
-/// identity policies of a role, one boundary, the SCPs attached at one level).
+/// identity policies of a role, one boundary, the SCPs attached at one level), knowing
+/// nothing else of the request.
 pub fn evaluate(policies: &[Policy], action: &str, resource: &str) -> Decision {
+    evaluate_in(policies, action, resource, &[])
+}
+
+/// `evaluate` with what is known of the request's condition keys. A `Deny` that may apply
+/// makes an allowed action undecided; with nothing that allows the action, it is not allowed
+/// whatever the `Deny`'s condition.
+pub fn evaluate_in(policies: &[Policy], action: &str, resource: &str, ctx: &Context) -> Decision {
     let mut allow = None;
     let mut conditional_allow = None;
     let mut conditional_deny = None;
     for policy in policies {
         for (i, stmt) in statements(&policy.document).into_iter().enumerate() {
-            if !covers(stmt, "Action", "NotAction", action, true)
-                || !covers(stmt, "Resource", "NotResource", resource, false)
-            {
+            if !covers_action(stmt, action) {
                 continue;
             }
-            let conditional = stmt
-                .get("Condition")
-                .is_some_and(|c| c.as_object().is_some_and(|o| !o.is_empty()));
+            let applies = covers_resource(stmt, resource)
+                .and(principal(stmt, ctx))
+                .and(condition(stmt, ctx));
             let by = label(policy, stmt, i);
-            match (stmt.get("Effect").and_then(Value::as_str), conditional) {
-                (Some("Deny"), false) => return Decision::Denied { by },
-                (Some("Deny"), true) => {
-                    conditional_deny.get_or_insert(by);
+            match (stmt.get("Effect").and_then(Value::as_str), applies) {
+                (_, Match::No) => {}
+                (Some("Deny"), Match::Yes) => return Decision::Denied { by },
+                (Some("Deny"), Match::Maybe(why)) => {
+                    conditional_deny.get_or_insert(format!("{why} of {by}"));
                 }
-                (Some("Allow"), false) => {
+                (Some("Allow"), Match::Yes) => {
                     allow.get_or_insert(by);
                 }
-                (Some("Allow"), true) => {
-                    conditional_allow.get_or_insert(by);
+                (Some("Allow"), Match::Maybe(why)) => {
+                    conditional_allow.get_or_insert(format!("{why} of {by}"));
                 }
                 _ => {}
             }
         }
     }
-    match (conditional_deny, allow, conditional_allow) {
-        (Some(by), _, _) => Decision::Undecided { by },
-        (None, Some(by), _) => Decision::Allowed { by },
-        (None, None, Some(by)) => Decision::Undecided { by },
-        (None, None, None) => Decision::NotAllowed,
+    match (allow, conditional_allow, conditional_deny) {
+        (Some(_), _, Some(by)) => Decision::Undecided { by },
+        (Some(by), _, None) => Decision::Allowed { by },
+        (None, Some(by), _) => Decision::Undecided { by },
+        (None, None, _) => Decision::NotAllowed,
     }
 }
 
@@ -259,6 +487,84 @@ mod tests {
             evaluate(&p(doc), "guardduty:SendSecurityTelemetry", "*"),
             Decision::Undecided { .. }
         ));
+    }
+
+    #[test]
+    fn policy_variables_make_a_statement_undecided_never_skipped() {
+        // AWS replaces the variable at request time: in us-east-1 this denies the pull.
+        let doc = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "ecr:*", "Resource": "arn:aws:ecr:${aws:RequestedRegion}:*:repository/aws-guardduty-*"}]});
+        match evaluate(&p(doc), "ecr:BatchGetImage", REPO) {
+            Decision::Undecided { by } => assert!(by.contains("${aws:RequestedRegion}"), "{by}"),
+            other => panic!("{other:?}"),
+        }
+        // A variable where the rest cannot match leaves the statement out.
+        let doc = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "ecr:*", "Resource": "arn:aws:s3:::${aws:username}/*"}]});
+        assert!(evaluate(&p(doc), "ecr:BatchGetImage", REPO).is_allowed());
+        // NotResource with a variable: may exclude the repository or not.
+        let doc = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "NotResource": "arn:aws:ecr:*:${aws:PrincipalAccount}:*"}]});
+        assert!(matches!(
+            evaluate(&p(doc), "ecr:BatchGetImage", REPO),
+            Decision::Undecided { .. }
+        ));
+        // Escapes are characters, not variables.
+        let doc = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr:${*}"}]});
+        assert!(matches!(
+            evaluate(&p(doc), "ecr:BatchGetImage", REPO),
+            Decision::Undecided { .. } | Decision::NotAllowed
+        ));
+    }
+
+    #[test]
+    fn a_conditional_deny_without_an_allow_is_not_allowed() {
+        let doc = json!({"Statement": [{"Effect": "Deny", "Action": "ecr:*", "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}]});
+        assert_eq!(
+            evaluate(&p(doc), "ecr:BatchGetImage", REPO),
+            Decision::NotAllowed
+        );
+    }
+
+    #[test]
+    fn conditions_on_known_keys_are_decided() {
+        // A data perimeter: only resources of the organization's own accounts.
+        let perimeter = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:ResourceAccount": ["111122223333"]}}}]});
+        let ctx = [("aws:resourceaccount", Known::Value("593207742271".into()))];
+        assert_eq!(
+            evaluate_in(&p(perimeter.clone()), "ecr:BatchGetImage", REPO, &ctx),
+            Decision::NotAllowed
+        );
+        let open = [("aws:resourceaccount", Known::Value("111122223333".into()))];
+        assert!(evaluate_in(&p(perimeter.clone()), "ecr:BatchGetImage", REPO, &open).is_allowed());
+        // Unknown key: undecided, naming it.
+        match evaluate(&p(perimeter), "ecr:BatchGetImage", REPO) {
+            Decision::Undecided { by } => assert!(by.contains("aws:ResourceAccount"), "{by}"),
+            other => panic!("{other:?}"),
+        }
+        // A resource AWS owns is in no customer's organization.
+        let org = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:ResourceOrgID": "o-abc"}}}]});
+        let foreign = [("aws:resourceorgid", Known::Foreign)];
+        assert_eq!(
+            evaluate_in(&p(org), "ecr:BatchGetImage", REPO, &foreign),
+            Decision::NotAllowed
+        );
+        let deny = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringNotEqualsIfExists": {"aws:ResourceOrgID": "o-abc"}}}]});
+        assert!(matches!(
+            evaluate_in(&p(deny), "ecr:BatchGetImage", REPO, &foreign),
+            Decision::Denied { .. }
+        ));
+        // Several keys: one false decides, even beside an unknown one.
+        let both = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:ResourceAccount": "111122223333", "aws:SourceVpce": "vpce-1"}}}]});
+        assert_eq!(
+            evaluate_in(&p(both), "ecr:BatchGetImage", REPO, &ctx),
+            Decision::NotAllowed
+        );
     }
 
     #[test]

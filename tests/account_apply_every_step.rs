@@ -1,6 +1,7 @@
 //! One `apply --live` against moto that takes every kind of step (create a role and attach its
 //! policy, put an inline policy, turn on VPC DNS, create the endpoint group and its ingress
-//! rule, interface and gateway endpoints, open egress, register a revision, update services),
+//! rule, interface endpoints, add a route table to the gateway endpoint, open egress, register
+//! a revision, update services),
 //! its operation log as a snapshot, the created resources tagged with the run, and `rollback`
 //! back to the exact prior state: every resource described in full before and after.
 
@@ -169,13 +170,14 @@ async fn described(moto: &Moto) -> BTreeMap<String, String> {
     out
 }
 
-/// Adds family `api`, whose execution role does not exist, run by service `api` in the same
-/// subnet and group as `web`.
+/// Adds an S3 gateway endpoint on `web`'s route table and family `api`, whose execution role
+/// does not exist, run by service `api` in a second subnet (its own route table, not on the
+/// gateway endpoint) with `web`'s group.
 async fn add_api_service(moto: &Moto) {
     let conf = moto.config().await;
     let ec2 = aws_sdk_ec2::Client::new(&conf);
     let ecs = aws_sdk_ecs::Client::new(&conf);
-    let subnet = ec2
+    let web_subnet = ec2
         .describe_subnets()
         .filters(
             aws_sdk_ec2::types::Filter::builder()
@@ -187,9 +189,59 @@ async fn add_api_service(moto: &Moto) {
         .await
         .unwrap()
         .subnets()[0]
-        .subnet_id()
+        .clone();
+    let vpc = web_subnet.vpc_id().unwrap().to_string();
+    let web_rt = ec2
+        .describe_route_tables()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("association.subnet-id")
+                .values(web_subnet.subnet_id().unwrap())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .route_tables()[0]
+        .route_table_id()
         .unwrap()
         .to_string();
+    ec2.create_vpc_endpoint()
+        .vpc_id(&vpc)
+        .service_name("com.amazonaws.us-east-1.s3")
+        .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Gateway)
+        .route_table_ids(&web_rt)
+        .send()
+        .await
+        .unwrap();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc)
+        .cidr_block("10.0.2.0/24")
+        .availability_zone("us-east-1b")
+        .send()
+        .await
+        .unwrap()
+        .subnet
+        .unwrap()
+        .subnet_id
+        .unwrap();
+    let rt = ec2
+        .create_route_table()
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap()
+        .route_table
+        .unwrap()
+        .route_table_id
+        .unwrap();
+    ec2.associate_route_table()
+        .route_table_id(&rt)
+        .subnet_id(&subnet)
+        .send()
+        .await
+        .unwrap();
     let group = ec2
         .describe_security_groups()
         .filters(
@@ -324,6 +376,7 @@ fn every_kind_of_step_is_applied_tagged_and_rolled_back_to_the_exact_prior_state
             "ec2:CreateSecurityGroup",
             "ec2:CreateVpcEndpoint",
             "ec2:ModifyVpcAttribute",
+            "ec2:ModifyVpcEndpoint",
             "ecs:RegisterTaskDefinition",
             "ecs:UpdateService",
             "iam:AttachRolePolicy",
@@ -347,7 +400,7 @@ fn every_kind_of_step_is_applied_tagged_and_rolled_back_to_the_exact_prior_state
         })
         .map(|(_, v)| v)
         .collect();
-    assert_eq!(created.len(), 5, "a role, a group, three endpoints");
+    assert_eq!(created.len(), 4, "a role, a group, two endpoints");
     for c in created {
         assert!(
             c.contains("fargate-rtm:created-by") && c.contains("\"apply\"") && c.contains(&run),

@@ -712,11 +712,16 @@ fn a_creation_in_doubt_is_resolved_by_reading_the_account() {
         left.in_doubt.is_empty() && left.steps.is_empty(),
         "{left:?}"
     );
-    // The same step, had the call not taken effect: nothing of that run is there.
+    // The same step, had the call not taken effect: nothing of that run is there, and once
+    // rollback records that, the step is settled.
     assert!(matches!(
         block(resolve_in_doubt(aws, d)),
         Resolved::NotCreated(_)
     ));
+    let settled = without_after(&run, upto as u64 + 1)
+        + &json!({"run": d.run, "phase": "rollback-after", "of": d.seq, "status": "skipped"})
+            .to_string();
+    assert!(pending_undo(&settled, None).unwrap().in_doubt.is_empty());
     // Another run's resources are never taken for this one's.
     let other = fargate_rtm::apply::journal::InDoubt {
         run: "another-run".into(),
@@ -750,6 +755,7 @@ fn a_role_in_doubt_is_ours_only_with_our_run_tag() {
             assume_role_policy: json!({}),
             attach_policy_arns: vec![],
         }),
+        tagged: true,
     };
     block(aws.create_role("ours", &json!({}), &created_tags("run-1"))).unwrap();
     block(aws.create_role("theirs", &json!({}), &created_tags("run-2"))).unwrap();
@@ -770,6 +776,15 @@ fn a_role_in_doubt_is_ours_only_with_our_run_tag() {
             "{r}"
         );
     }
+    // A journal from before apply tagged what it created: never taken for "not created".
+    let old = InDoubt {
+        tagged: false,
+        ..step("missing")
+    };
+    assert!(matches!(
+        block(resolve_in_doubt(&aws, &old)),
+        Resolved::Unknown(_)
+    ));
     aws.fail_always("iam:GetRole", ErrorKind::AccessDenied);
     assert!(matches!(
         block(resolve_in_doubt(&aws, &step("ours"))),

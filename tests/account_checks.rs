@@ -139,8 +139,8 @@ fn account_reads_that_are_denied_are_not_checked_never_passed() {
         ),
         (
             "organizations:ListPoliciesForTarget",
-            "scp-denies-telemetry",
-            "scp-denies-telemetry.pass.json",
+            "scp-blocks-agent",
+            "scp-blocks-agent.pass.json",
         ),
         (
             "iam:ListAttachedRolePolicies",

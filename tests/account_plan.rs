@@ -2,8 +2,8 @@
 //! sidecar, AccessDenied on GuardDuty) and how "not checked" shows in every output format.
 
 use fargate_rtm::aws::{
-    AwsError, AwsVpc, Cluster, Detector, ErrorKind, Identity, Role, Route, RouteTable,
-    SecurityGroup, Service, SgRule, Subnet, Task, TaskDefinition, Vpc,
+    AclEntry, AwsError, AwsVpc, Cluster, Detector, ErrorKind, Identity, NetworkAcl, Role, Route,
+    RouteTable, SecurityGroup, Service, SgRule, Subnet, Task, TaskDefinition, Vpc,
 };
 use fargate_rtm::check::EcrPolicy;
 use fargate_rtm::model::inventory::{Inventory, Network, RoleView, ScpView};
@@ -57,7 +57,17 @@ fn inventory() -> Inventory {
         )]
         .into(),
         network: Ok(Network {
-            subnets: vec![Subnet { id: "subnet-1".into(), vpc_id: "vpc-1".into(), availability_zone: "us-east-1a".into() }],
+            subnets: vec![Subnet { id: "subnet-1".into(), vpc_id: "vpc-1".into(), availability_zone: "us-east-1a".into(), cidr: "10.0.1.0/24".into(), owner_id: "123456789012".into() }],
+            nat_gateways: vec![],
+            network_acls: vec![NetworkAcl {
+                id: "acl-1".into(),
+                vpc_id: "vpc-1".into(),
+                default: true,
+                subnet_ids: vec!["subnet-1".into()],
+                entries: [true, false]
+                    .map(|egress| AclEntry { rule_number: 100, egress, protocol: "-1".into(), ports: None, cidr: "0.0.0.0/0".into(), allow: true })
+                    .to_vec(),
+            }],
             route_tables: vec![RouteTable {
                 id: "rtb-1".into(),
                 vpc_id: "vpc-1".into(),
@@ -70,6 +80,7 @@ fn inventory() -> Inventory {
             security_groups: vec![SecurityGroup {
                 id: "sg-1".into(),
                 vpc_id: "vpc-1".into(),
+                ingress: vec![],
                 egress: vec![SgRule { protocol: "-1".into(), from_port: -1, to_port: -1, cidrs: vec!["0.0.0.0/0".into()], prefix_lists: vec![], groups: vec![] }],
             }],
             s3_prefix_list: Some("pl-1".into()),

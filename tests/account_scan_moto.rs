@@ -98,6 +98,7 @@ fn private_subnet_with_all_three_endpoints_passes() {
         ..Default::default()
     });
     assert_eq!(slugs(&v), Vec::<String>::new(), "{v:#}");
+    assert_eq!(not_checked(&v), Vec::<String>::new());
     assert_eq!(code, 0);
 }
 
@@ -249,12 +250,26 @@ fn vpc_dns_off_and_s3_egress_blocked() {
         egress_open: false,
         ..Default::default()
     });
-    assert_eq!(slugs(&v), ["s3-egress-blocked", "vpc-dns-disabled"]);
+    assert_eq!(slugs(&v), ["task-egress-blocked", "vpc-dns-disabled"]);
     let ops = operations(&v);
     assert!(
-        ops.contains(&"ec2:AuthorizeSecurityGroupEgress".to_string())
-            && ops.contains(&"ec2:ModifyVpcAttribute".to_string()),
+        ops.contains(&"ec2:ModifyVpcAttribute".to_string()),
         "{ops:?}"
+    );
+    // The path is the internet: opening egress to `0.0.0.0/0` is left to a person.
+    let egress = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "task-egress-blocked")
+        .unwrap();
+    assert_eq!(egress["fix"]["applicability"], "manual", "{egress}");
+    assert!(
+        egress["message"]
+            .as_str()
+            .unwrap()
+            .contains("the internet (ECR)"),
+        "{egress}"
     );
 }
 
@@ -267,9 +282,10 @@ fn no_detector_means_runtime_monitoring_disabled() {
     assert_eq!(slugs(&v), ["runtime-monitoring-disabled"]);
 }
 
-/// Creates an organization in the default (management) account, a member account with a deny
-/// SCP, and seeds a compliant service in the member. Returns the member's temporary keys.
-async fn member_with_scp(moto: &Moto, deny_action: &str) -> (String, String, String) {
+/// Creates an organization in the default (management) account (SCPs enabled on its root when
+/// `scps`), a member account with a deny SCP on `deny_action`, and seeds a compliant service in
+/// the member. Returns the member's temporary keys.
+async fn member_with_scp(moto: &Moto, deny_action: Value, scps: bool) -> (String, String, String) {
     let mgmt = moto.config().await;
     let org = aws_sdk_organizations::Client::new(&mgmt);
     org.create_organization()
@@ -277,6 +293,15 @@ async fn member_with_scp(moto: &Moto, deny_action: &str) -> (String, String, Str
         .send()
         .await
         .unwrap();
+    if scps {
+        let roots = org.list_roots().send().await.unwrap();
+        org.enable_policy_type()
+            .root_id(roots.roots()[0].id().unwrap())
+            .policy_type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+            .send()
+            .await
+            .unwrap();
+    }
     let status = org
         .create_account()
         .email("member@example.com")
@@ -349,48 +374,84 @@ fn run_as_member(moto: &Moto, keys: &(String, String, String), extra: &[&str]) -
     )
 }
 
+fn org_profile(moto: &Moto) {
+    std::fs::write(
+        moto.home.path().join("credentials"),
+        "[org]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .unwrap();
+    std::fs::write(
+        moto.home.path().join("config"),
+        "[profile org]\nregion = us-east-1\n",
+    )
+    .unwrap();
+}
+
 #[test]
-fn scp_denying_telemetry_needs_the_org_view() {
-    for action in ["guardduty:SendSecurityTelemetry", "guardduty:*"] {
+fn scp_blocking_the_agent_needs_the_org_view() {
+    for (action, blocked) in [
+        (
+            json!("guardduty:SendSecurityTelemetry"),
+            "`guardduty:SendSecurityTelemetry`",
+        ),
+        (json!("guardduty:*"), "`guardduty:SendSecurityTelemetry`"),
+        (
+            json!(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]),
+            "`ecr:GetDownloadUrlForLayer`",
+        ),
+    ] {
         let moto = Moto::start();
         let rt = crate::support::runtime();
-        let keys = rt.block_on(member_with_scp(&moto, action));
+        let keys = rt.block_on(member_with_scp(&moto, action, true));
         // The member cannot read its SCPs: not checked, with a hint, exit 1.
         let (code, v) = run_as_member(&moto, &keys, &[]);
         assert_eq!(slugs(&v), Vec::<String>::new(), "{v:#}");
         let nc = not_checked(&v);
         assert!(
             nc.len() == 1
-                && nc[0].starts_with("scp-denies-telemetry")
+                && nc[0].starts_with("scp-blocks-agent")
                 && nc[0].contains("`--org-profile PROFILE`"),
             "{nc:?}"
         );
         assert_eq!(code, 1);
         // With the management account's profile, the deny is found and named.
-        std::fs::write(
-            moto.home.path().join("credentials"),
-            "[org]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
-        )
-        .unwrap();
-        std::fs::write(
-            moto.home.path().join("config"),
-            "[profile org]\nregion = us-east-1\n",
-        )
-        .unwrap();
+        org_profile(&moto);
         let (code, v) = run_as_member(&moto, &keys, &["--org-profile", "org"]);
-        assert_eq!(slugs(&v), ["scp-denies-telemetry"], "{v:#}");
-        let f = &v["findings"][0];
+        let s = slugs(&v);
         assert!(
-            f["message"]
-                .as_str()
-                .unwrap()
-                .contains("SCP `deny-guardduty`")
-                && f["message"].as_str().unwrap().contains("`NoTelemetry`"),
-            "{f}"
+            !s.is_empty() && s.iter().all(|s| s == "scp-blocks-agent"),
+            "{v:#}"
         );
-        assert_eq!(f["fix"]["applicability"], "manual");
+        let messages: Vec<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["message"].as_str().unwrap())
+            .collect();
+        assert!(
+            messages.iter().any(|m| m.contains("SCP `deny-guardduty`")
+                && m.contains("`NoTelemetry`")
+                && m.contains(blocked)),
+            "{messages:?}"
+        );
+        assert_eq!(v["findings"][0]["fix"]["applicability"], "manual");
+        assert_eq!(not_checked(&v), Vec::<String>::new(), "{v:#}");
         assert_eq!(code, 2);
     }
+}
+
+/// An organization whose root has SCPs disabled: the attached SCP does not apply, and there is
+/// no SCP layer to report.
+#[test]
+fn scps_disabled_in_the_organization_are_no_layer() {
+    let moto = Moto::start();
+    let rt = crate::support::runtime();
+    let keys = rt.block_on(member_with_scp(&moto, json!("guardduty:*"), false));
+    org_profile(&moto);
+    let (code, v) = run_as_member(&moto, &keys, &["--org-profile", "org"]);
+    assert_eq!(slugs(&v), Vec::<String>::new(), "{v:#}");
+    assert_eq!(not_checked(&v), Vec::<String>::new(), "{v:#}");
+    assert_eq!(code, 0);
 }
 
 #[test]
@@ -468,7 +529,8 @@ fn progress_is_drawn_on_a_terminal_and_the_plan_still_printed() {
 #[test]
 fn apply_with_something_not_checked_is_not_a_success() {
     let moto = Moto::start();
-    let keys = crate::support::runtime().block_on(member_with_scp(&moto, "guardduty:*"));
+    let keys =
+        crate::support::runtime().block_on(member_with_scp(&moto, json!("guardduty:*"), true));
     let r = moto.run_with(
         &["apply", "--live", "--auto-approve"],
         &[

@@ -65,6 +65,12 @@ fn explain_every_check() {
         "explain-agent-memory-headroom",
         run(&["explain", "agent-memory-headroom"]).transcript()
     );
+    // Renamed checks still answer to their old slug.
+    for (old, new) in check::RENAMED {
+        let r = run(&["explain", old]);
+        assert_eq!(r.code, 0, "{old}");
+        assert!(r.stdout.starts_with(new), "{old}: {}", r.stdout);
+    }
     let r = run(&["explain", "no-such-check"]);
     assert_eq!(r.code, 1);
     assert!(

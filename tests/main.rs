@@ -11,6 +11,7 @@ mod account_apply_moto;
 mod account_checks;
 mod account_plan;
 mod account_scan_moto;
+mod agent_path_moto;
 mod apply_files;
 mod aws_sdk_mocks;
 mod bad_input;

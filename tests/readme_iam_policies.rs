@@ -127,8 +127,8 @@ fn policies_match_the_calls_in_sdk_rs() {
         pass["Condition"]["StringEquals"]["iam:PassedToService"],
         "ecs-tasks.amazonaws.com"
     );
-    // What apply creates carries its tag, and what only the created resources need (their
-    // ingress rule, deleting them) is allowed only on resources that carry it.
+    // What apply creates carries its tag, and deleting is allowed only on resources that
+    // carry it.
     let (key, value) = fargate_rtm::apply::account::CREATED_BY;
     let creations = [
         "ec2:CreateSecurityGroup",
@@ -161,6 +161,14 @@ fn policies_match_the_calls_in_sdk_rs() {
             "an untagged creation must not be allowed: {r}"
         );
     }
+    // The interface endpoints attach the group apply created (and tagged), no other.
+    let (group, group_actions) = by_sid("FargateRtmEndpointsInItsGroup");
+    assert_eq!(group_actions, ["ec2:CreateVpcEndpoint"]);
+    assert_eq!(group["Resource"], "arn:aws:ec2:*:*:security-group/*");
+    assert_eq!(
+        group["Condition"]["StringEquals"][format!("aws:ResourceTag/{key}")],
+        value
+    );
     let (on_create, _) = by_sid("FargateRtmTagOnCreate");
     assert_eq!(
         on_create["Condition"]["StringEquals"]["ec2:CreateAction"],
@@ -174,10 +182,8 @@ fn policies_match_the_calls_in_sdk_rs() {
     assert_eq!(
         owned_actions,
         [
-            "ec2:AuthorizeSecurityGroupIngress",
             "ec2:DeleteSecurityGroup",
             "ec2:DeleteVpcEndpoints",
-            "ec2:RevokeSecurityGroupIngress",
             "iam:DeleteRole"
         ]
     );

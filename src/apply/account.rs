@@ -109,7 +109,15 @@ pub async fn execute<A: Aws>(
                 continue;
             }
         };
-        journal.record(json!({"seq": seq, "phase": "before", "region": op.region, "resource": op.resource, "operation": operation, "undo": undo}))?;
+        // A creation's tags go in its `before` record: rollback finds by them what a creation
+        // killed during its call left.
+        let created = matches!(
+            operation,
+            Operation::CreateRole { .. }
+                | Operation::CreateSecurityGroup { .. }
+                | Operation::CreateVpcEndpoint { .. }
+        );
+        journal.record(json!({"seq": seq, "phase": "before", "region": op.region, "resource": op.resource, "operation": operation, "undo": undo, "tags": created.then_some(&tags)}))?;
         match perform(aws, &operation, &documents, &tags).await {
             Ok((result, inverse)) => {
                 let inverse = undo.or(inverse);
@@ -242,16 +250,52 @@ pub(crate) async fn undo_before<A: Aws>(
                     value: p,
                 })
         }
+        Operation::ModifyVpcEndpoint {
+            vpc_id,
+            vpc_endpoint_id,
+            add_route_table_ids,
+            remove_route_table_ids,
+            private_dns_enabled,
+        } => {
+            // The endpoint's private DNS as it is now, to put it back.
+            let now = aws
+                .describe_vpc_endpoints(std::slice::from_ref(vpc_id))
+                .await?;
+            let Some(e) = now.iter().find(|e| &e.id == vpc_endpoint_id) else {
+                return Err(AwsError {
+                    api: "ec2:DescribeVpcEndpoints",
+                    kind: ErrorKind::NotFound,
+                    message: format!("endpoint `{vpc_endpoint_id}` not found"),
+                });
+            };
+            Some(Operation::ModifyVpcEndpoint {
+                vpc_id: vpc_id.clone(),
+                vpc_endpoint_id: vpc_endpoint_id.clone(),
+                add_route_table_ids: remove_route_table_ids
+                    .iter()
+                    .filter(|r| e.route_table_ids.contains(r))
+                    .cloned()
+                    .collect(),
+                remove_route_table_ids: add_route_table_ids
+                    .iter()
+                    .filter(|r| !e.route_table_ids.contains(r))
+                    .cloned()
+                    .collect(),
+                private_dns_enabled: private_dns_enabled
+                    .filter(|on| *on != e.private_dns)
+                    .map(|_| e.private_dns),
+            })
+        }
         Operation::AuthorizeSecurityGroupEgress {
             group_id,
             protocol,
             port,
-            prefix_list_id,
+            destination,
         } => Some(Operation::RevokeSecurityGroupEgress {
             group_id: group_id.clone(),
             protocol: protocol.clone(),
             port: *port,
-            prefix_list_id: prefix_list_id.clone(),
+            destination: destination.clone(),
         }),
         Operation::AuthorizeSecurityGroupIngress {
             group_id, cidrs, ..
@@ -400,13 +444,34 @@ pub(crate) async fn perform<A: Aws>(
             aws.modify_vpc_attribute(vpc_id, attribute, *value).await?;
             (Value::Null, None)
         }
+        Operation::ModifyVpcEndpoint {
+            vpc_endpoint_id,
+            add_route_table_ids,
+            remove_route_table_ids,
+            private_dns_enabled,
+            ..
+        } => {
+            if !add_route_table_ids.is_empty()
+                || !remove_route_table_ids.is_empty()
+                || private_dns_enabled.is_some()
+            {
+                aws.modify_vpc_endpoint(
+                    vpc_endpoint_id,
+                    add_route_table_ids,
+                    remove_route_table_ids,
+                    *private_dns_enabled,
+                )
+                .await?;
+            }
+            (Value::Null, None)
+        }
         Operation::AuthorizeSecurityGroupEgress {
             group_id,
             protocol,
             port,
-            prefix_list_id,
+            destination,
         } => {
-            aws.authorize_egress(group_id, protocol, *port, prefix_list_id)
+            aws.authorize_egress(group_id, protocol, *port, destination)
                 .await?;
             (Value::Null, None)
         }
@@ -503,10 +568,10 @@ pub(crate) async fn perform<A: Aws>(
             group_id,
             protocol,
             port,
-            prefix_list_id,
+            destination,
         } => {
             ignore_missing(
-                aws.revoke_egress(group_id, protocol, *port, prefix_list_id)
+                aws.revoke_egress(group_id, protocol, *port, destination)
                     .await,
             )?;
             (Value::Null, None)

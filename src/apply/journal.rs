@@ -119,6 +119,9 @@ pub struct InDoubt {
     pub name: String,
     /// The operation, when the journal's `before` record parses as one.
     pub applied: Option<Operation>,
+    /// Whether the `before` record says the creation carries the run's tags (journals written
+    /// before apply tagged what it created do not).
+    pub tagged: bool,
 }
 
 impl InDoubt {
@@ -154,6 +157,7 @@ pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
         finished: bool,
         /// The `after` record's inverse, when the call succeeded.
         inverse: Option<Operation>,
+        tagged: bool,
     }
     let parse = |v: &Value, line: usize| -> Result<Option<Operation>, String> {
         if v.is_null() {
@@ -213,6 +217,7 @@ pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
                 .to_string();
             step.applied = parse(&v["operation"], i + 1).unwrap_or(None);
             step.undo = parse(&v["undo"], i + 1)?;
+            step.tagged = v["tags"].is_object();
         } else {
             step.finished = true;
             if v["status"] == "ok" {
@@ -236,6 +241,7 @@ pub fn pending_undo(text: &str, run: Option<&str>) -> Result<Pending, String> {
                         region: s.region.clone(),
                         name: s.name.clone(),
                         applied: s.applied.clone(),
+                        tagged: s.tagged,
                     });
                 }
                 None

@@ -69,12 +69,36 @@ pub enum Resolved {
 pub async fn resolve_in_doubt<A: Aws>(aws: &A, step: &InDoubt) -> Resolved {
     let run = step.run.as_str();
     let unreadable = |e: AwsError| Resolved::Unknown(format!("cannot read the account: {e}"));
+    let creation = matches!(
+        step.applied,
+        Some(
+            Operation::CreateRole { .. }
+                | Operation::CreateSecurityGroup { .. }
+                | Operation::CreateVpcEndpoint { .. }
+        )
+    );
+    if creation && !step.tagged {
+        return Resolved::Unknown(
+            "the apply that wrote this journal did not tag what it created".into(),
+        );
+    }
+    // One call creates one resource (retries carry one idempotency token): more than one
+    // tagged with the run is not something rollback can settle alone.
+    let one = |found: Vec<Operation>, what: String| match found.len() {
+        0 => Resolved::NotCreated(format!("no {what} of this run")),
+        1 => Resolved::Created(found),
+        n => Resolved::Unknown(format!("{n} {what}s carry this run's tag")),
+    };
     match &step.applied {
-        Some(Operation::CreateRole { role_name, .. }) => match aws.get_role(role_name).await {
+        Some(Operation::CreateRole {
+            role_name,
+            attach_policy_arns,
+            ..
+        }) => match aws.get_role(role_name).await {
             Ok(role) if role.tags.get(RUN_TAG).is_some_and(|r| r == run) => {
                 Resolved::Created(vec![Operation::DeleteRole {
                     role_name: role_name.clone(),
-                    detach_policy_arns: Vec::new(),
+                    detach_policy_arns: attach_policy_arns.clone(),
                 }])
             }
             Ok(_) => Resolved::NotCreated(format!(
@@ -87,13 +111,11 @@ pub async fn resolve_in_doubt<A: Aws>(aws: &A, step: &InDoubt) -> Resolved {
         },
         Some(Operation::CreateSecurityGroup { vpc_id, .. }) => {
             match aws.security_groups_tagged(vpc_id, RUN_TAG, run).await {
-                Ok(ids) if ids.is_empty() => {
-                    Resolved::NotCreated(format!("no security group of this run in `{vpc_id}`"))
-                }
-                Ok(ids) => Resolved::Created(
+                Ok(ids) => one(
                     ids.into_iter()
                         .map(|group_id| Operation::DeleteSecurityGroup { group_id })
                         .collect(),
+                    format!("security group in `{vpc_id}`"),
                 ),
                 Err(e) => unreadable(e),
             }
@@ -103,26 +125,21 @@ pub async fn resolve_in_doubt<A: Aws>(aws: &A, step: &InDoubt) -> Resolved {
             service_name,
             ..
         }) => match aws.vpc_endpoints_tagged(vpc_id, RUN_TAG, run).await {
-            Ok(found) => {
-                let ops: Vec<Operation> = found
+            // In any state: a failed endpoint still exists; a deleted one is gone already.
+            Ok(found) => one(
+                found
                     .into_iter()
-                    .filter(|e| e.service_name == *service_name && e.usable)
+                    .filter(|e| e.service_name == *service_name)
                     .map(|e| Operation::DeleteVpcEndpoint {
                         vpc_endpoint_id: e.id,
                     })
-                    .collect();
-                if ops.is_empty() {
-                    Resolved::NotCreated(format!(
-                        "no `{service_name}` endpoint of this run in `{vpc_id}`"
-                    ))
-                } else {
-                    Resolved::Created(ops)
-                }
-            }
+                    .collect(),
+                format!("`{service_name}` endpoint in `{vpc_id}`"),
+            ),
             Err(e) => unreadable(e),
         },
         Some(Operation::RegisterTaskDefinition { family, .. }) => Resolved::Unknown(format!(
-            "a new revision of `{family}` may have been registered; rollback keeps revisions, and no service was moved to it (look for it with `aws ecs list-task-definitions --family-prefix {family}`)"
+            "a revision of `{family}` may have been registered; rollback keeps revisions and moved no service to it"
         )),
         _ => Resolved::Unknown("the journal does not say what the step would undo".into()),
     }

@@ -71,7 +71,10 @@ pub trait Iam {
 /// EC2: the network around the tasks.
 #[allow(async_fn_in_trait)]
 pub trait Ec2 {
-    async fn describe_subnets(&self, ids: &[String]) -> AwsResult<Vec<Subnet>>;
+    /// Every subnet of the region (the tasks' and the endpoints' in one read).
+    async fn describe_subnets(&self) -> AwsResult<Vec<Subnet>>;
+    async fn describe_nat_gateways(&self, vpc_ids: &[String]) -> AwsResult<Vec<NatGateway>>;
+    async fn describe_network_acls(&self, vpc_ids: &[String]) -> AwsResult<Vec<NetworkAcl>>;
     async fn describe_route_tables(&self, vpc_ids: &[String]) -> AwsResult<Vec<RouteTable>>;
     async fn describe_vpc_endpoints(&self, vpc_ids: &[String]) -> AwsResult<Vec<VpcEndpoint>>;
     /// VPCs with their DNS attributes.
@@ -108,20 +111,31 @@ pub trait Ec2 {
     async fn delete_security_group(&self, id: &str) -> AwsResult<()>;
     async fn create_vpc_endpoint(&self, spec: &EndpointSpec) -> AwsResult<String>;
     async fn delete_vpc_endpoint(&self, id: &str) -> AwsResult<()>;
+    /// Adds and removes route tables (gateway endpoints) and sets private DNS (interface
+    /// endpoints) on an existing endpoint.
+    async fn modify_vpc_endpoint(
+        &self,
+        id: &str,
+        add_route_tables: &[String],
+        remove_route_tables: &[String],
+        private_dns: Option<bool>,
+    ) -> AwsResult<()>;
     async fn modify_vpc_attribute(&self, vpc: &str, attribute: &str, value: bool) -> AwsResult<()>;
+    /// Allows `protocol`/`port` out to `destination`: a prefix list id (`pl-…`) or an IPv4
+    /// CIDR.
     async fn authorize_egress(
         &self,
         group: &str,
         protocol: &str,
         port: i32,
-        prefix_list: &str,
+        destination: &str,
     ) -> AwsResult<()>;
     async fn revoke_egress(
         &self,
         group: &str,
         protocol: &str,
         port: i32,
-        prefix_list: &str,
+        destination: &str,
     ) -> AwsResult<()>;
 }
 
@@ -135,7 +149,8 @@ pub trait GuardDuty {
 #[allow(async_fn_in_trait)]
 pub trait Organizations {
     async fn organization(&self) -> AwsResult<Organization>;
-    /// The SCPs on the path from `account` to the root, account first.
+    /// The SCPs on the path from `account` to the root, account first; none when the
+    /// organization has SCPs disabled. A policy that does not parse has a `null` document.
     async fn scp_path(&self, account: &str) -> AwsResult<Vec<ScpLevel>>;
 }
 

@@ -154,6 +154,12 @@ pub struct Subnet {
     pub id: String,
     pub vpc_id: String,
     pub availability_zone: String,
+    /// The subnet's IPv4 CIDR.
+    #[serde(default)]
+    pub cidr: String,
+    /// The account that owns the subnet (another one for a shared VPC); empty when not known.
+    #[serde(default)]
+    pub owner_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +193,47 @@ pub struct VpcEndpoint {
     pub security_group_ids: Vec<String>,
     /// Deleted, failed or rejected endpoints do not count.
     pub usable: bool,
+    /// The endpoint policy, `None` when the endpoint has none (it then allows everything);
+    /// `null` when it does not parse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
+}
+
+/// A NAT gateway: only a public one (`connectivity` `public`) leads to the internet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatGateway {
+    pub id: String,
+    pub vpc_id: String,
+    /// `public` or `private`.
+    pub connectivity: String,
+    /// `available`, `pending`, `failed`, `deleting`, `deleted`.
+    pub state: String,
+}
+
+/// A network ACL and the subnets it is associated with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkAcl {
+    pub id: String,
+    pub vpc_id: String,
+    /// The VPC's default ACL (subnets without an explicit association use it).
+    pub default: bool,
+    pub subnet_ids: Vec<String>,
+    pub entries: Vec<AclEntry>,
+}
+
+/// One IPv4 rule of a network ACL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AclEntry {
+    pub rule_number: i32,
+    pub egress: bool,
+    /// `-1` (all), `6` (TCP), `17` (UDP), ...
+    pub protocol: String,
+    /// Inclusive; `None` for all ports.
+    pub ports: Option<(i32, i32)>,
+    pub cidr: String,
+    pub allow: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,6 +263,8 @@ pub struct SgRule {
 pub struct SecurityGroup {
     pub id: String,
     pub vpc_id: String,
+    #[serde(default)]
+    pub ingress: Vec<SgRule>,
     pub egress: Vec<SgRule>,
 }
 

@@ -82,9 +82,12 @@ pub static REGISTRY: &[Check] = &[
     document::platform_version_too_old::CHECK,
     account::execution_role_lacks_ecr_access::CHECK,
     account::boundary_blocks_agent::CHECK,
-    account::scp_denies_telemetry::CHECK,
+    account::scp_blocks_agent::CHECK,
     account::no_ecr_network_path::CHECK,
-    account::s3_egress_blocked::CHECK,
+    account::endpoint_policy_blocks_agent::CHECK,
+    account::endpoint_unreachable::CHECK,
+    account::network_acl_blocks_agent::CHECK,
+    account::task_egress_blocked::CHECK,
     account::vpc_dns_disabled::CHECK,
     account::runtime_monitoring_disabled::CHECK,
     account::cluster_excluded::CHECK,
@@ -96,7 +99,17 @@ pub fn all() -> impl Iterator<Item = &'static CheckInfo> {
     REGISTRY.iter().map(|c| c.info)
 }
 
+/// Slugs that were renamed: the old one still names the check.
+pub const RENAMED: &[(&str, &str)] = &[
+    ("scp-denies-telemetry", "scp-blocks-agent"),
+    ("s3-egress-blocked", "task-egress-blocked"),
+];
+
 pub fn by_slug(slug: &str) -> Option<&'static CheckInfo> {
+    let slug = RENAMED
+        .iter()
+        .find(|(old, _)| *old == slug)
+        .map_or(slug, |(_, new)| *new);
     all().find(|c| c.slug == slug)
 }
 

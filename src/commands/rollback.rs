@@ -70,10 +70,19 @@ pub fn run(args: RollbackArgs, printer: &Printer) -> Result<i32> {
                     );
                 }
             }
-            Resolved::NotCreated(why) => printer.status(&format!(
-                "step {} (`{}`) was not finished and created nothing: {why}",
-                d.seq, d.name
-            )),
+            Resolved::NotCreated(why) => {
+                // Settled: a later rollback does not read the account for it again.
+                let io = |e| Error::io("write the journal", &args.journal, e);
+                Journal::open(&args.journal)
+                    .and_then(|mut j| {
+                        j.record(serde_json::json!({"run": d.run, "phase": "rollback-after", "of": d.seq, "status": "skipped", "reason": why}))
+                    })
+                    .map_err(io)?;
+                printer.status(&format!(
+                    "step {} (`{}`) was not finished and created nothing: {why}",
+                    d.seq, d.name
+                ));
+            }
             Resolved::Unknown(why) => {
                 in_doubt = 1;
                 printer.warning(&format!(

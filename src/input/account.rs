@@ -258,7 +258,7 @@ async fn read_network<A: Aws>(aws: &A, services: &[&Service]) -> AwsResult<Netwo
         .filter_map(|s| s.network.as_ref())
         .flat_map(|n| n.subnets.iter().cloned())
         .collect();
-    let sg_ids: BTreeSet<String> = services
+    let task_groups: BTreeSet<String> = services
         .iter()
         .filter_map(|s| s.network.as_ref())
         .flat_map(|n| n.security_groups.iter().cloned())
@@ -266,36 +266,53 @@ async fn read_network<A: Aws>(aws: &A, services: &[&Service]) -> AwsResult<Netwo
     if subnet_ids.is_empty() {
         return Ok(Network::default());
     }
-    let mut subnets = Vec::new();
-    for batch in chunks(&subnet_ids.into_iter().collect::<Vec<_>>(), 200) {
-        subnets.extend(aws.describe_subnets(&batch).await?);
-    }
-    let vpc_ids: Vec<String> = subnets
+    // One read each: every subnet of the region, then what the tasks' VPCs hold.
+    let all = aws.describe_subnets().await?;
+    let vpc_ids: Vec<String> = all
         .iter()
+        .filter(|s| subnet_ids.contains(&s.id))
         .map(|s| s.vpc_id.clone())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let sg_ids: Vec<String> = sg_ids.into_iter().collect();
-    let (route_tables, endpoints, vpcs, security_groups, s3_prefix_list) = futures::join!(
+    let subnets: Vec<_> = all
+        .into_iter()
+        .filter(|s| vpc_ids.contains(&s.vpc_id))
+        .collect();
+    let (route_tables, endpoints, vpcs, nat_gateways, network_acls, s3_prefix_list) = futures::join!(
         aws.describe_route_tables(&vpc_ids),
         aws.describe_vpc_endpoints(&vpc_ids),
         aws.describe_vpcs(&vpc_ids),
-        async {
-            if sg_ids.is_empty() {
-                Ok(Vec::new())
-            } else {
-                aws.describe_security_groups(&sg_ids).await
-            }
-        },
+        aws.describe_nat_gateways(&vpc_ids),
+        aws.describe_network_acls(&vpc_ids),
         aws.s3_prefix_list(),
     );
+    let endpoints = endpoints?;
+    // The tasks' groups and the endpoints' groups, in one read.
+    let sg_ids: Vec<String> = task_groups
+        .into_iter()
+        .chain(
+            endpoints
+                .iter()
+                .filter(|e| e.usable)
+                .flat_map(|e| e.security_group_ids.iter().cloned()),
+        )
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let security_groups = if sg_ids.is_empty() {
+        Vec::new()
+    } else {
+        aws.describe_security_groups(&sg_ids).await?
+    };
     Ok(Network {
         subnets,
+        nat_gateways: nat_gateways?,
+        network_acls: network_acls?,
         route_tables: route_tables?,
-        endpoints: endpoints?,
+        endpoints,
         vpcs: vpcs?,
-        security_groups: security_groups?,
+        security_groups,
         s3_prefix_list: s3_prefix_list?,
     })
 }

@@ -2,8 +2,8 @@
 //! plans. Built by `input::account::scan` through the `aws` traits; built by hand in tests.
 
 use crate::aws::{
-    AwsError, AwsResult, Cluster, Detector, Identity, Role, RouteTable, ScpLevel, SecurityGroup,
-    Service, Subnet, Task, TaskDefinition, Vpc, VpcEndpoint,
+    AwsError, AwsResult, Cluster, Detector, Identity, NatGateway, NetworkAcl, Role, RouteTable,
+    ScpLevel, SecurityGroup, Service, Subnet, Task, TaskDefinition, Vpc, VpcEndpoint,
 };
 use crate::policy::Policy;
 use std::collections::BTreeMap;
@@ -37,7 +37,10 @@ pub enum ScpView {
 /// The network around the Fargate services of a region.
 #[derive(Debug, Clone, Default)]
 pub struct Network {
+    /// Every subnet of the region's VPCs that run the services.
     pub subnets: Vec<Subnet>,
+    pub nat_gateways: Vec<NatGateway>,
+    pub network_acls: Vec<NetworkAcl>,
     pub route_tables: Vec<RouteTable>,
     pub endpoints: Vec<VpcEndpoint>,
     pub vpcs: Vec<Vpc>,

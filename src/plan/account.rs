@@ -4,6 +4,7 @@
 //! clusters and the account; every fix becomes AWS operations.
 
 use crate::agent;
+use crate::check::fix::endpoints::NEW_GROUP;
 use crate::check::{self, AccountContext, EcrPolicy};
 use crate::fingerprint::{self, Fingerprint, Subject};
 use crate::model::inventory::{Inventory, RoleView};
@@ -129,9 +130,20 @@ fn fingerprint_of(inv: &Inventory, op: &Operation) -> Option<Fingerprint> {
                 sha,
             )
         }
+        // A rule on a group that exists: that group is what must not have changed.
+        Operation::AuthorizeSecurityGroupIngress { group_id, .. } if group_id != NEW_GROUP => {
+            let g = net?.security_groups.iter().find(|g| &g.id == group_id);
+            (
+                Subject::SecurityGroup {
+                    id: group_id.clone(),
+                },
+                fingerprint::security_group(g),
+            )
+        }
         Operation::CreateSecurityGroup { vpc_id, .. }
         | Operation::AuthorizeSecurityGroupIngress { vpc_id, .. }
         | Operation::CreateVpcEndpoint { vpc_id, .. }
+        | Operation::ModifyVpcEndpoint { vpc_id, .. }
         | Operation::ModifyVpcAttribute { vpc_id, .. } => {
             let net = net?;
             (

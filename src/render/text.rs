@@ -253,7 +253,9 @@ pub fn operations(ops: &[PlannedOperation], out: &mut dyn Write, style: Style) -
     )?;
     for op in ops {
         let (sign, code) = match op.operation {
-            Operation::ModifyVpcAttribute { .. } | Operation::UpdateService { .. } => ("~", "33"),
+            Operation::ModifyVpcAttribute { .. }
+            | Operation::ModifyVpcEndpoint { .. }
+            | Operation::UpdateService { .. } => ("~", "33"),
             _ => ("+", "32"),
         };
         let mut how = op.applicability.as_str().to_string();

@@ -155,12 +155,41 @@ pub async fn seed(conf: &aws_config::SdkConfig, s: &Setup) {
         }
         Net::Private => {}
         Net::PrivateWithEndpoints => {
+            // The endpoints' group admits HTTPS from the VPC, as ECR's guide asks.
+            let group = ec2
+                .create_security_group()
+                .group_name("ecr-endpoints")
+                .description("HTTPS from the VPC")
+                .vpc_id(&vpc)
+                .send()
+                .await
+                .unwrap()
+                .group_id
+                .unwrap();
+            ec2.authorize_security_group_ingress()
+                .group_id(&group)
+                .ip_permissions(
+                    aws_sdk_ec2::types::IpPermission::builder()
+                        .ip_protocol("tcp")
+                        .from_port(443)
+                        .to_port(443)
+                        .ip_ranges(
+                            aws_sdk_ec2::types::IpRange::builder()
+                                .cidr_ip("10.0.0.0/16")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
             for svc in ["ecr.api", "ecr.dkr"] {
                 ec2.create_vpc_endpoint()
                     .vpc_id(&vpc)
                     .service_name(format!("com.amazonaws.{REGION}.{svc}"))
                     .vpc_endpoint_type(VpcEndpointType::Interface)
                     .subnet_ids(&subnet)
+                    .security_group_ids(&group)
                     .private_dns_enabled(true)
                     .send()
                     .await

@@ -2,8 +2,8 @@
 
 use super::{Account, FakeAws, FakeSecurityGroup, invalid, not_found};
 use crate::aws::{
-    AwsResult, Ec2, EndpointSpec, ErrorKind, Route, RouteTable, SecurityGroup, SgRule, Subnet,
-    Tags, Vpc, VpcEndpoint,
+    AclEntry, AwsResult, Ec2, EndpointSpec, ErrorKind, NatGateway, NetworkAcl, Route, RouteTable,
+    SecurityGroup, SgRule, Subnet, Tags, Vpc, VpcEndpoint,
 };
 
 /// Describing by id fails on the first id that does not exist (`InvalidGroup.NotFound`, ...).
@@ -200,21 +200,81 @@ fn create_endpoint(a: &mut Account, id: String, spec: &EndpointSpec) -> AwsResul
             Vec::new()
         },
         usable: true,
+        policy: None,
+        tags: spec.tags.clone(),
     });
     Ok(id)
 }
 
 impl Ec2 for FakeAws {
-    async fn describe_subnets(&self, ids: &[String]) -> AwsResult<Vec<Subnet>> {
-        let api = "ec2:DescribeSubnets";
-        self.read(&[api], |a| {
-            each(
-                ids,
-                a.subnets.iter(),
-                |s| &s.id,
-                api,
-                "InvalidSubnetID.NotFound",
-            )
+    async fn describe_subnets(&self) -> AwsResult<Vec<Subnet>> {
+        self.read(&["ec2:DescribeSubnets"], |a| {
+            Ok(a.subnets
+                .iter()
+                .map(|s| Subnet {
+                    owner_id: if s.owner_id.is_empty() {
+                        a.identity.account.clone()
+                    } else {
+                        s.owner_id.clone()
+                    },
+                    ..s.clone()
+                })
+                .collect())
+        })
+    }
+
+    async fn describe_nat_gateways(&self, vpc_ids: &[String]) -> AwsResult<Vec<NatGateway>> {
+        self.read(&["ec2:DescribeNatGateways"], |a| {
+            Ok(a.nat_gateways
+                .iter()
+                .filter(|n| vpc_ids.contains(&n.vpc_id))
+                .cloned()
+                .collect())
+        })
+    }
+
+    async fn describe_network_acls(&self, vpc_ids: &[String]) -> AwsResult<Vec<NetworkAcl>> {
+        self.read(&["ec2:DescribeNetworkAcls"], |a| {
+            let mut out: Vec<NetworkAcl> = a
+                .network_acls
+                .iter()
+                .filter(|n| vpc_ids.contains(&n.vpc_id))
+                .cloned()
+                .collect();
+            // Each VPC comes with a default ACL that allows everything, holding every subnet
+            // not associated with another.
+            for vpc in vpc_ids {
+                if out.iter().any(|n| &n.vpc_id == vpc && n.default) {
+                    continue;
+                }
+                let taken: Vec<&String> = out.iter().flat_map(|n| &n.subnet_ids).collect();
+                let rule = |egress, number, allow| AclEntry {
+                    rule_number: number,
+                    egress,
+                    protocol: "-1".into(),
+                    ports: None,
+                    cidr: "0.0.0.0/0".into(),
+                    allow,
+                };
+                out.push(NetworkAcl {
+                    id: format!("acl-default-{vpc}"),
+                    vpc_id: vpc.clone(),
+                    default: true,
+                    subnet_ids: a
+                        .subnets
+                        .iter()
+                        .filter(|s| &s.vpc_id == vpc && !taken.contains(&&s.id))
+                        .map(|s| s.id.clone())
+                        .collect(),
+                    entries: vec![
+                        rule(false, 100, true),
+                        rule(true, 100, true),
+                        rule(false, 32767, false),
+                        rule(true, 32767, false),
+                    ],
+                });
+            }
+            Ok(out)
         })
     }
 
@@ -260,6 +320,7 @@ impl Ec2 for FakeAws {
                 .map(|g| SecurityGroup {
                     id: g.id,
                     vpc_id: g.vpc_id,
+                    ingress: g.ingress,
                     egress: g.egress,
                 })
                 .collect())
@@ -457,6 +518,66 @@ impl Ec2 for FakeAws {
         })
     }
 
+    async fn modify_vpc_endpoint(
+        &self,
+        id: &str,
+        add_route_tables: &[String],
+        remove_route_tables: &[String],
+        private_dns: Option<bool>,
+    ) -> AwsResult<()> {
+        let api = "ec2:ModifyVpcEndpoint";
+        let mut line = id.to_string();
+        if !add_route_tables.is_empty() {
+            line.push_str(&format!(" addRouteTables={}", add_route_tables.join(",")));
+        }
+        if !remove_route_tables.is_empty() {
+            line.push_str(&format!(
+                " removeRouteTables={}",
+                remove_route_tables.join(",")
+            ));
+        }
+        if let Some(on) = private_dns {
+            line.push_str(&format!(" privateDns={on}"));
+        }
+        self.apply(api, line, |a| {
+            let vpcs = a.vpcs.clone();
+            let prefix_list = a.s3_prefix_list.clone().unwrap_or_default();
+            let Some(e) = a.vpc_endpoints.iter_mut().find(|e| e.id == id) else {
+                return Err(not_found(
+                    api,
+                    format!("InvalidVpcEndpointId.NotFound: The Vpc Endpoint Id '{id}' does not exist"),
+                ));
+            };
+            if let Some(on) = private_dns {
+                let vpc = vpcs.iter().find(|v| v.id == e.vpc_id);
+                if on && !vpc.is_some_and(|v| v.dns_support && v.dns_hostnames) {
+                    return Err(invalid(api, format!("InvalidParameter: Enabling private DNS requires both enableDnsSupport and enableDnsHostnames VPC attributes set to true for {}", e.vpc_id)));
+                }
+                e.private_dns = on;
+            }
+            e.route_table_ids.retain(|r| !remove_route_tables.contains(r));
+            for r in add_route_tables {
+                if !e.route_table_ids.contains(r) {
+                    e.route_table_ids.push(r.clone());
+                }
+            }
+            let eid = e.id.clone();
+            for rt in &mut a.route_tables {
+                if remove_route_tables.contains(&rt.id) {
+                    rt.routes.retain(|r| r.target != eid);
+                }
+                if add_route_tables.contains(&rt.id) && !rt.routes.iter().any(|r| r.target == eid) {
+                    rt.routes.push(Route {
+                        destination: prefix_list.clone(),
+                        target: eid.clone(),
+                        active: true,
+                    });
+                }
+            }
+            Ok(())
+        })
+    }
+
     async fn modify_vpc_attribute(&self, vpc: &str, attribute: &str, value: bool) -> AwsResult<()> {
         let api = "ec2:ModifyVpcAttribute";
         self.apply(api, format!("{vpc} {attribute}={value}"), |a| {
@@ -487,25 +608,37 @@ impl Ec2 for FakeAws {
         group: &str,
         protocol: &str,
         port: i32,
-        prefix_list: &str,
+        destination: &str,
     ) -> AwsResult<()> {
         let api = "ec2:AuthorizeSecurityGroupEgress";
         self.apply(
             api,
-            format!("{group} {protocol} {port} to {prefix_list}"),
+            format!("{group} {protocol} {port} to {destination}"),
             |a| {
                 let g = group_mut(a, group, api)?;
+                let is_pl = destination.starts_with("pl-");
                 match same_ports(&mut g.egress, protocol, port) {
-                    Some(r) if r.prefix_lists.iter().any(|p| p == prefix_list) => {
-                        return Err(invalid(
-                            api,
-                            "InvalidPermission.Duplicate: the specified rule already exists",
-                        ));
+                    Some(r) => {
+                        let l = if is_pl {
+                            &mut r.prefix_lists
+                        } else {
+                            &mut r.cidrs
+                        };
+                        if l.iter().any(|p| p == destination) {
+                            return Err(invalid(
+                                api,
+                                "InvalidPermission.Duplicate: the specified rule already exists",
+                            ));
+                        }
+                        l.push(destination.to_string());
                     }
-                    Some(r) => r.prefix_lists.push(prefix_list.to_string()),
                     None => {
                         let mut r = rule(protocol, port);
-                        r.prefix_lists.push(prefix_list.to_string());
+                        if is_pl {
+                            r.prefix_lists.push(destination.to_string());
+                        } else {
+                            r.cidrs.push(destination.to_string());
+                        }
                         g.egress.push(r);
                     }
                 }
@@ -519,17 +652,18 @@ impl Ec2 for FakeAws {
         group: &str,
         protocol: &str,
         port: i32,
-        prefix_list: &str,
+        destination: &str,
     ) -> AwsResult<()> {
         let api = "ec2:RevokeSecurityGroupEgress";
-        self.apply(api, format!("{group} {protocol} {port} to {prefix_list}"), |a| {
+        self.apply(api, format!("{group} {protocol} {port} to {destination}"), |a| {
             let g = group_mut(a, group, api)?;
             // Outside a default VPC, revoking a rule that does not exist is an error.
             let missing = || not_found(api, "InvalidPermission.NotFound: The specified rule does not exist in this security group.");
             let r = same_ports(&mut g.egress, protocol, port).ok_or_else(missing)?;
-            let before = r.prefix_lists.len();
-            r.prefix_lists.retain(|p| p != prefix_list);
-            if r.prefix_lists.len() == before {
+            let l = if destination.starts_with("pl-") { &mut r.prefix_lists } else { &mut r.cidrs };
+            let before = l.len();
+            l.retain(|p| p != destination);
+            if l.len() == before {
                 return Err(missing());
             }
             g.egress.retain(|r| !(r.cidrs.is_empty() && r.prefix_lists.is_empty() && r.groups.is_empty()));

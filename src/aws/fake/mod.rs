@@ -13,7 +13,7 @@ mod iam;
 mod org;
 
 use super::{AwsError, AwsResult, Detector, ErrorKind, Identity, Organization, ScpLevel};
-use super::{RouteTable, SgRule, Subnet, Tags, Task, Vpc, VpcEndpoint};
+use super::{NatGateway, NetworkAcl, RouteTable, SgRule, Subnet, Tags, Task, Vpc, VpcEndpoint};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -43,6 +43,9 @@ pub struct Account {
     pub vpc_endpoints: Vec<VpcEndpoint>,
     pub vpcs: Vec<Vpc>,
     pub security_groups: Vec<FakeSecurityGroup>,
+    pub nat_gateways: Vec<NatGateway>,
+    /// The network ACLs; a VPC without a default one here has AWS's default (all allowed).
+    pub network_acls: Vec<NetworkAcl>,
     /// Tags of the EC2 resources (security groups, endpoints) by id.
     pub tags: BTreeMap<String, Tags>,
     /// The id of `com.amazonaws.REGION.s3`.
@@ -78,6 +81,8 @@ impl Default for Account {
             vpc_endpoints: Vec::new(),
             vpcs: Vec::new(),
             security_groups: Vec::new(),
+            nat_gateways: Vec::new(),
+            network_acls: Vec::new(),
             tags: BTreeMap::new(),
             s3_prefix_list: None,
             detector: None,

@@ -2,18 +2,54 @@
 
 use super::*;
 
-fn egress_rule(protocol: &str, port: i32, prefix_list: &str) -> aws_sdk_ec2::types::IpPermission {
-    aws_sdk_ec2::types::IpPermission::builder()
+/// `protocol`/`port` to `destination`: a prefix list id (`pl-…`) or an IPv4 CIDR.
+fn egress_rule(protocol: &str, port: i32, destination: &str) -> aws_sdk_ec2::types::IpPermission {
+    let rule = aws_sdk_ec2::types::IpPermission::builder()
         .ip_protocol(protocol)
         .from_port(port)
-        .to_port(port)
-        .prefix_list_ids(
+        .to_port(port);
+    if destination.starts_with("pl-") {
+        rule.prefix_list_ids(
             aws_sdk_ec2::types::PrefixListId::builder()
-                .prefix_list_id(prefix_list)
+                .prefix_list_id(destination)
                 .description("S3 for the GuardDuty agent image")
                 .build(),
         )
-        .build()
+    } else {
+        rule.ip_ranges(
+            aws_sdk_ec2::types::IpRange::builder()
+                .cidr_ip(destination)
+                .description("HTTPS to the ECR endpoints for the GuardDuty agent")
+                .build(),
+        )
+    }
+    .build()
+}
+
+fn sg_rule(p: &aws_sdk_ec2::types::IpPermission) -> SgRule {
+    SgRule {
+        protocol: p.ip_protocol().unwrap_or("-1").into(),
+        from_port: p.from_port().unwrap_or(-1),
+        to_port: p.to_port().unwrap_or(-1),
+        cidrs: p
+            .ip_ranges()
+            .iter()
+            .filter_map(|r| r.cidr_ip())
+            .map(str::to_string)
+            .collect(),
+        prefix_lists: p
+            .prefix_list_ids()
+            .iter()
+            .filter_map(|r| r.prefix_list_id())
+            .map(str::to_string)
+            .collect(),
+        groups: p
+            .user_id_group_pairs()
+            .iter()
+            .filter_map(|r| r.group_id())
+            .map(str::to_string)
+            .collect(),
+    }
 }
 
 fn filter(name: &str, values: &[String]) -> Filter {
@@ -114,6 +150,16 @@ impl SdkAws {
                         state.as_str(),
                         "deleted" | "deleting" | "failed" | "rejected" | "expired"
                     ),
+                    policy: e.policy_document().map(|d| {
+                        policy::parse_document(d)
+                            .filter(Value::is_object)
+                            .unwrap_or(Value::Null)
+                    }),
+                    tags: e
+                        .tags()
+                        .iter()
+                        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                        .collect(),
                 });
             }
             Ok((out, page.next_token().map(str::to_string)))
@@ -123,24 +169,111 @@ impl SdkAws {
 }
 
 impl Ec2 for SdkAws {
-    async fn describe_subnets(&self, ids: &[String]) -> AwsResult<Vec<Subnet>> {
-        let out = call!(
-            self,
-            "ec2:DescribeSubnets",
-            self.ec2
-                .describe_subnets()
-                .set_subnet_ids(Some(ids.to_vec()))
-                .send()
-        )?;
-        Ok(out
-            .subnets()
-            .iter()
-            .map(|s| Subnet {
-                id: s.subnet_id().unwrap_or_default().into(),
-                vpc_id: s.vpc_id().unwrap_or_default().into(),
-                availability_zone: s.availability_zone().unwrap_or_default().into(),
-            })
-            .collect())
+    async fn describe_subnets(&self) -> AwsResult<Vec<Subnet>> {
+        all_pages(|token| async move {
+            let page = call!(
+                self,
+                "ec2:DescribeSubnets",
+                self.ec2
+                    .describe_subnets()
+                    .max_results(1000)
+                    .set_next_token(token)
+                    .send()
+            )?;
+            let subnets = page
+                .subnets()
+                .iter()
+                .map(|s| Subnet {
+                    id: s.subnet_id().unwrap_or_default().into(),
+                    vpc_id: s.vpc_id().unwrap_or_default().into(),
+                    availability_zone: s.availability_zone().unwrap_or_default().into(),
+                    cidr: s.cidr_block().unwrap_or_default().into(),
+                    owner_id: s.owner_id().unwrap_or_default().into(),
+                })
+                .collect();
+            Ok((subnets, page.next_token().map(str::to_string)))
+        })
+        .await
+    }
+
+    async fn describe_nat_gateways(&self, vpc_ids: &[String]) -> AwsResult<Vec<NatGateway>> {
+        all_pages(|token| async move {
+            let page = call!(
+                self,
+                "ec2:DescribeNatGateways",
+                self.ec2
+                    .describe_nat_gateways()
+                    .filter(filter("vpc-id", vpc_ids))
+                    .set_next_token(token)
+                    .send()
+            )?;
+            let nats = page
+                .nat_gateways()
+                .iter()
+                .map(|n| NatGateway {
+                    id: n.nat_gateway_id().unwrap_or_default().into(),
+                    vpc_id: n.vpc_id().unwrap_or_default().into(),
+                    // AWS's default when the field is absent.
+                    connectivity: n
+                        .connectivity_type()
+                        .map_or("public".into(), |c| c.as_str().to_ascii_lowercase()),
+                    state: n
+                        .state()
+                        .map(|s| s.as_str().to_ascii_lowercase())
+                        .unwrap_or_default(),
+                })
+                .collect();
+            Ok((nats, page.next_token().map(str::to_string)))
+        })
+        .await
+    }
+
+    async fn describe_network_acls(&self, vpc_ids: &[String]) -> AwsResult<Vec<NetworkAcl>> {
+        all_pages(|token| async move {
+            let page = call!(
+                self,
+                "ec2:DescribeNetworkAcls",
+                self.ec2
+                    .describe_network_acls()
+                    .filters(filter("vpc-id", vpc_ids))
+                    .set_next_token(token)
+                    .send()
+            )?;
+            let acls = page
+                .network_acls()
+                .iter()
+                .map(|n| NetworkAcl {
+                    id: n.network_acl_id().unwrap_or_default().into(),
+                    vpc_id: n.vpc_id().unwrap_or_default().into(),
+                    default: n.is_default().unwrap_or(false),
+                    subnet_ids: n
+                        .associations()
+                        .iter()
+                        .filter_map(|a| a.subnet_id())
+                        .map(str::to_string)
+                        .collect(),
+                    // IPv4 rules only: the agent's path is evaluated for IPv4.
+                    entries: n
+                        .entries()
+                        .iter()
+                        .filter_map(|e| {
+                            Some(AclEntry {
+                                rule_number: e.rule_number()?,
+                                egress: e.egress().unwrap_or(false),
+                                protocol: e.protocol().unwrap_or("-1").into(),
+                                ports: e.port_range().and_then(|p| Some((p.from()?, p.to()?))),
+                                cidr: e.cidr_block()?.into(),
+                                allow: e
+                                    .rule_action()
+                                    .is_some_and(|a| a.as_str().eq_ignore_ascii_case("allow")),
+                            })
+                        })
+                        .collect(),
+                })
+                .collect();
+            Ok((acls, page.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     async fn describe_route_tables(&self, vpc_ids: &[String]) -> AwsResult<Vec<RouteTable>> {
@@ -183,6 +316,10 @@ impl Ec2 for SdkAws {
                                 .or(r.network_interface_id())
                                 .or(r.vpc_peering_connection_id())
                                 .or(r.instance_id())
+                                .or(r.core_network_arn())
+                                .or(r.local_gateway_id())
+                                .or(r.carrier_gateway_id())
+                                .or(r.egress_only_internet_gateway_id())
                                 .unwrap_or_default()
                                 .into(),
                             active: r.state().is_none_or(|s| s.as_str() != "blackhole"),
@@ -271,33 +408,8 @@ impl Ec2 for SdkAws {
             .map(|g| SecurityGroup {
                 id: g.group_id().unwrap_or_default().into(),
                 vpc_id: g.vpc_id().unwrap_or_default().into(),
-                egress: g
-                    .ip_permissions_egress()
-                    .iter()
-                    .map(|p| SgRule {
-                        protocol: p.ip_protocol().unwrap_or("-1").into(),
-                        from_port: p.from_port().unwrap_or(-1),
-                        to_port: p.to_port().unwrap_or(-1),
-                        cidrs: p
-                            .ip_ranges()
-                            .iter()
-                            .filter_map(|r| r.cidr_ip())
-                            .map(str::to_string)
-                            .collect(),
-                        prefix_lists: p
-                            .prefix_list_ids()
-                            .iter()
-                            .filter_map(|r| r.prefix_list_id())
-                            .map(str::to_string)
-                            .collect(),
-                        groups: p
-                            .user_id_group_pairs()
-                            .iter()
-                            .filter_map(|r| r.group_id())
-                            .map(str::to_string)
-                            .collect(),
-                    })
-                    .collect(),
+                ingress: g.ip_permissions().iter().map(sg_rule).collect(),
+                egress: g.ip_permissions_egress().iter().map(sg_rule).collect(),
             })
             .collect())
     }
@@ -455,6 +567,27 @@ impl Ec2 for SdkAws {
             .to_string())
     }
 
+    async fn modify_vpc_endpoint(
+        &self,
+        id: &str,
+        add_route_tables: &[String],
+        remove_route_tables: &[String],
+        private_dns: Option<bool>,
+    ) -> AwsResult<()> {
+        let mut req = self.ec2.modify_vpc_endpoint().vpc_endpoint_id(id);
+        if !add_route_tables.is_empty() {
+            req = req.set_add_route_table_ids(Some(add_route_tables.to_vec()));
+        }
+        if !remove_route_tables.is_empty() {
+            req = req.set_remove_route_table_ids(Some(remove_route_tables.to_vec()));
+        }
+        if let Some(on) = private_dns {
+            req = req.private_dns_enabled(on);
+        }
+        call!(self, "ec2:ModifyVpcEndpoint", req.send())?;
+        Ok(())
+    }
+
     async fn delete_vpc_endpoint(&self, id: &str) -> AwsResult<()> {
         let out = call!(
             self,
@@ -498,7 +631,7 @@ impl Ec2 for SdkAws {
         group: &str,
         protocol: &str,
         port: i32,
-        prefix_list: &str,
+        destination: &str,
     ) -> AwsResult<()> {
         call!(
             self,
@@ -506,7 +639,7 @@ impl Ec2 for SdkAws {
             self.ec2
                 .authorize_security_group_egress()
                 .group_id(group)
-                .ip_permissions(egress_rule(protocol, port, prefix_list))
+                .ip_permissions(egress_rule(protocol, port, destination))
                 .send()
         )?;
         Ok(())
@@ -517,7 +650,7 @@ impl Ec2 for SdkAws {
         group: &str,
         protocol: &str,
         port: i32,
-        prefix_list: &str,
+        destination: &str,
     ) -> AwsResult<()> {
         call!(
             self,
@@ -525,7 +658,7 @@ impl Ec2 for SdkAws {
             self.ec2
                 .revoke_security_group_egress()
                 .group_id(group)
-                .ip_permissions(egress_rule(protocol, port, prefix_list))
+                .ip_permissions(egress_rule(protocol, port, destination))
                 .send()
         )?;
         Ok(())

@@ -20,6 +20,21 @@ impl Organizations for SdkAws {
     }
 
     async fn scp_path(&self, account: &str) -> AwsResult<Vec<ScpLevel>> {
+        // SCPs apply only when the root has the policy type enabled.
+        let roots = call!(
+            self,
+            "organizations:ListRoots",
+            self.organizations.list_roots().send()
+        )?;
+        let enabled = roots.roots().iter().any(|r| {
+            r.policy_types().iter().any(|t| {
+                t.r#type() == Some(&aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+                    && t.status() == Some(&aws_sdk_organizations::types::PolicyTypeStatus::Enabled)
+            })
+        });
+        if !enabled {
+            return Ok(Vec::new());
+        }
         let mut targets = vec![account.to_string()];
         let mut current = account.to_string();
         // Walk up: account -> OU ... -> root (bounded: OUs nest at most 5 deep).
@@ -60,7 +75,10 @@ impl Organizations for SdkAws {
                     )?;
                     let content = p.policy().and_then(|p| p.content()).unwrap_or_default();
                     let name = summary.name().unwrap_or(id);
-                    let document = policy::parse_document(content).unwrap_or(Value::Null);
+                    // `null` when it does not parse: the check reports it as not checked.
+                    let document = policy::parse_document(content)
+                        .filter(Value::is_object)
+                        .unwrap_or(Value::Null);
                     policies.push(Policy {
                         name: format!("SCP `{name}` ({id})"),
                         document,

@@ -1,12 +1,12 @@
 //! `boundary-blocks-agent` (live): a permissions boundary on the execution role must allow the
 //! ECR pulls and `guardduty:SendSecurityTelemetry`.
 
-use super::{AccountContext, ECR_ACTIONS, TELEMETRY_ACTION, ecr_resource, finding, not_checked};
+use super::{AccountContext, agent_asks, finding, not_checked};
 use crate::check::Outcome;
 use crate::check::{Check, Runner};
 use crate::model::inventory::RoleView;
 use crate::model::{CheckInfo, Fix, Severity};
-use crate::policy::{self, Decision};
+use crate::policy::Decision;
 
 pub static INFO: CheckInfo = CheckInfo {
     slug: "boundary-blocks-agent",
@@ -59,14 +59,8 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                 continue;
             }
         };
-        let mut asks: Vec<(String, String)> = vec![(TELEMETRY_ACTION.into(), "*".into())];
-        match &ctx.repository {
-            Some(repo) => asks.extend(
-                ECR_ACTIONS
-                    .iter()
-                    .map(|a| (a.to_string(), ecr_resource(a, &repo.arn))),
-            ),
-            None => out.not_checked.push(not_checked(
+        if ctx.repository.is_none() {
+            out.not_checked.push(not_checked(
                 &INFO,
                 &role.arn,
                 subject.clone(),
@@ -74,11 +68,12 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                     "ECR actions: no known GuardDuty agent repository for region `{}`",
                     ctx.inventory.region
                 ),
-            )),
+            ));
         }
         let mut blocked = Vec::new();
-        for (action, resource) in &asks {
-            match policy::evaluate(boundary, action, resource) {
+        for ask in agent_asks(ctx.inventory, ctx.repository.as_ref(), true) {
+            let action = ask.action;
+            match ask.evaluate(boundary) {
                 Decision::Allowed { .. } => {}
                 Decision::Denied { by } => blocked.push(format!("`{action}` (denied by {by})")),
                 Decision::NotAllowed => blocked.push(format!("`{action}`")),
@@ -86,7 +81,7 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                     &INFO,
                     &role.arn,
                     subject.clone(),
-                    format!("`{action}` depends on the `Condition` of {by}"),
+                    format!("`{action}` depends on {by}"),
                 )),
             }
         }

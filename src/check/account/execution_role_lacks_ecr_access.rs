@@ -1,13 +1,13 @@
 //! `execution-role-lacks-ecr-access` (live): the execution role must be allowed the four ECR
 //! actions on the region's agent repository.
 
-use super::{AccountContext, ECR_ACTIONS, ecr_resource, finding, not_checked};
+use super::{AccountContext, TELEMETRY_ACTION, agent_asks, finding, not_checked};
 use crate::check::Outcome;
 use crate::check::fix::ecr_grant;
 use crate::check::{Check, Runner};
 use crate::model::inventory::RoleView;
 use crate::model::{CheckInfo, Fix, Severity};
-use crate::policy::{self, Decision};
+use crate::policy::Decision;
 
 pub static INFO: CheckInfo = CheckInfo {
     slug: "execution-role-lacks-ecr-access",
@@ -18,8 +18,11 @@ The task execution role's effective identity policies (attached managed policies
 policies) do not allow all of `ecr:GetAuthorizationToken` (on `*`),
 `ecr:BatchCheckLayerAvailability`, `ecr:GetDownloadUrlForLayer` and `ecr:BatchGetImage` on the
 region's GuardDuty agent repository (`arn:aws:ecr:REGION:ACCOUNT:repository/aws-guardduty-agent-fargate`,
-account per region from AWS's table). Explicit `Deny` statements win; a statement whose
-`Condition` decides the answer is reported as not checked, never assumed.
+account per region from AWS's table), or deny `guardduty:SendSecurityTelemetry`. Explicit `Deny`
+statements win; a statement whose `Condition` or policy variable (`${...}`) decides the answer
+is reported as not checked, never assumed, and each action is reported on its own. Conditions
+on what is known of the request are decided: the repository's account
+(`aws:ResourceAccount`) is AWS's, in no customer organization (`aws:ResourceOrgID`).
 
 Why: \"The task execution role requires certain Amazon ECR permissions to download the GuardDuty
 security agent container image.\" Without them the sidecar fails with `CannotPullContainerError`
@@ -93,55 +96,49 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                         continue;
                     }
                 };
-                let decisions: Vec<(&str, Decision)> = ECR_ACTIONS
-                    .iter()
-                    .map(|a| {
-                        (
-                            *a,
-                            policy::evaluate(policies, a, &ecr_resource(a, &repo.arn)),
-                        )
-                    })
-                    .collect();
-                if let Some((a, Decision::Denied { by })) = decisions
-                    .iter()
-                    .find(|(_, d)| matches!(d, Decision::Denied { .. }))
-                {
+                // Each action on its own: one undecided action never hides another that is
+                // denied or not allowed.
+                let mut denied = Vec::new();
+                let mut missing = Vec::new();
+                for ask in agent_asks(inv, Some(repo), true) {
+                    match ask.evaluate(policies) {
+                        Decision::Allowed { .. } => {}
+                        Decision::Denied { by } => {
+                            denied.push(format!("{by} denies `{}`", ask.action))
+                        }
+                        // The role needs no allow for telemetry, only no deny (AWS: "doesn't
+                        // deny the guardduty:SendSecurityTelemetry action").
+                        Decision::NotAllowed if ask.action == TELEMETRY_ACTION => {}
+                        Decision::NotAllowed => missing.push(format!("`{}`", ask.action)),
+                        Decision::Undecided { by } => out.not_checked.push(not_checked(
+                            &INFO,
+                            &role.arn,
+                            subject.clone(),
+                            format!("`{}` depends on {by}", ask.action),
+                        )),
+                    }
+                }
+                if !denied.is_empty() {
+                    out.findings.push(finding(
+                        &INFO,
+                        &role.arn,
+                        subject.clone(),
+                        format!("{}{used_by}", denied.join("; ")),
+                        Fix::manual("remove or narrow the `Deny`; fargate-rtm does not edit your statements"),
+                    ));
+                }
+                if !missing.is_empty() {
                     out.findings.push(finding(
                         &INFO,
                         &role.arn,
                         subject,
-                        format!("{by} denies `{a}` on the agent repository{used_by}"),
-                        Fix::manual(format!("remove or narrow the `Deny` in {by}; fargate-rtm does not edit your statements")),
+                        format!(
+                            "not allowed {} on `{}`{used_by}",
+                            missing.join(", "),
+                            repo.uri
+                        ),
+                        ecr_grant::grant(name, &inv.region, ctx.ecr_policy, &repo.arn),
                     ));
-                } else if let Some((a, Decision::Undecided { by })) = decisions
-                    .iter()
-                    .find(|(_, d)| matches!(d, Decision::Undecided { .. }))
-                {
-                    out.not_checked.push(not_checked(
-                        &INFO,
-                        &role.arn,
-                        subject,
-                        format!("`{a}` depends on the `Condition` of {by}"),
-                    ));
-                } else {
-                    let missing: Vec<String> = decisions
-                        .iter()
-                        .filter(|(_, d)| *d == Decision::NotAllowed)
-                        .map(|(a, _)| format!("`{a}`"))
-                        .collect();
-                    if !missing.is_empty() {
-                        out.findings.push(finding(
-                            &INFO,
-                            &role.arn,
-                            subject,
-                            format!(
-                                "not allowed {} on `{}`{used_by}",
-                                missing.join(", "),
-                                repo.uri
-                            ),
-                            ecr_grant::grant(name, &inv.region, ctx.ecr_policy, &repo.arn),
-                        ));
-                    }
                 }
             }
         }

@@ -2,17 +2,22 @@
 
 pub mod boundary_blocks_agent;
 pub mod cluster_excluded;
+pub mod endpoint_policy_blocks_agent;
+pub mod endpoint_unreachable;
 pub mod execution_role_lacks_ecr_access;
+pub mod network_acl_blocks_agent;
 pub mod no_ecr_network_path;
+pub mod path;
 pub mod runtime_monitoring_disabled;
-pub mod s3_egress_blocked;
-pub mod scp_denies_telemetry;
+pub mod scp_blocks_agent;
 pub mod stale_deployment;
+pub mod task_egress_blocked;
 pub mod vpc_dns_disabled;
 
 use crate::agent::AgentRepository;
 use crate::model::inventory::Inventory;
 use crate::model::{CheckInfo, NotChecked};
+use crate::policy::Known;
 
 pub use crate::check::fix::ecr_grant::{EcrPolicy, MANAGED_POLICY};
 
@@ -39,6 +44,72 @@ pub fn ecr_resource(action: &str, repository_arn: &str) -> String {
         "*".into()
     } else {
         repository_arn.into()
+    }
+}
+
+/// One request the agent makes, as the policies on its path see it.
+pub struct Ask {
+    pub action: &'static str,
+    pub resource: String,
+    /// What is known of the request's condition keys.
+    pub context: Vec<(&'static str, Known)>,
+}
+
+/// The agent's requests: the four ECR actions on the region's agent repository (when one is
+/// known) and `guardduty:SendSecurityTelemetry`. The repository belongs to an AWS account in no
+/// customer's organization; the caller is the execution role of the scanned account.
+pub fn agent_asks(
+    inv: &Inventory,
+    repository: Option<&AgentRepository>,
+    telemetry: bool,
+) -> Vec<Ask> {
+    let common = || {
+        vec![
+            ("aws:requestedregion", Known::Value(inv.region.clone())),
+            (
+                "aws:principalaccount",
+                Known::Value(inv.identity.account.clone()),
+            ),
+        ]
+    };
+    let mut asks = Vec::new();
+    if let Some(repo) = repository {
+        for action in ECR_ACTIONS {
+            let mut context = common();
+            if action != "ecr:GetAuthorizationToken" {
+                context.push(("aws:resourceaccount", Known::Value(repo.account.clone())));
+                context.push(("aws:resourceorgid", Known::Foreign));
+                context.push(("aws:resourceorgpaths", Known::Foreign));
+            }
+            asks.push(Ask {
+                action,
+                resource: ecr_resource(action, &repo.arn),
+                context,
+            });
+        }
+    }
+    if telemetry {
+        asks.push(Ask {
+            action: TELEMETRY_ACTION,
+            resource: "*".into(),
+            context: common(),
+        });
+    }
+    asks
+}
+
+impl Ask {
+    /// A copy, for another policy on the path.
+    pub fn clone_ask(&self) -> Ask {
+        Ask {
+            action: self.action,
+            resource: self.resource.clone(),
+            context: self.context.clone(),
+        }
+    }
+
+    pub fn evaluate(&self, policies: &[crate::policy::Policy]) -> crate::policy::Decision {
+        crate::policy::evaluate_in(policies, self.action, &self.resource, &self.context)
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::operation::Operation;
 
 /// What is missing on a subnet's path to ECR.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Missing {
     Interface(&'static str),
     PrivateDns(String),
@@ -32,8 +32,8 @@ pub fn describe(m: &Missing) -> String {
     }
 }
 
-/// The operations that create what is missing, and what a person has to do for the rest
-/// (private DNS on an existing endpoint, a route table association).
+/// The operations that create what is missing, turn on private DNS on an existing interface
+/// endpoint, and add route tables to an existing gateway endpoint.
 pub fn create(
     region: &str,
     vpc_id: &str,
@@ -41,9 +41,8 @@ pub fn create(
     needs: &[Missing],
     interface_subnets: &[String],
     route_tables: &[String],
-) -> (Vec<Operation>, Vec<String>) {
+) -> Vec<Operation> {
     let mut ops = Vec::new();
-    let mut manual = Vec::new();
     if needs.iter().any(|m| matches!(m, Missing::Interface(_))) {
         ops.push(Operation::CreateSecurityGroup {
             vpc_id: vpc_id.to_string(),
@@ -76,12 +75,39 @@ pub fn create(
                 route_table_ids: route_tables.to_vec(),
                 private_dns_enabled: false,
             }),
-            Missing::PrivateDns(id) => manual.push(format!("enable private DNS on `{id}`")),
+            Missing::PrivateDns(id) => ops.push(Operation::ModifyVpcEndpoint {
+                vpc_id: vpc_id.to_string(),
+                vpc_endpoint_id: id.clone(),
+                add_route_table_ids: Vec::new(),
+                remove_route_table_ids: Vec::new(),
+                private_dns_enabled: Some(true),
+            }),
             Missing::GatewayRoute {
                 endpoint,
                 route_table,
-            } => manual.push(format!("associate `{route_table}` with `{endpoint}`")),
+            } => {
+                // One call per endpoint, with every route table it lacks.
+                let existing = ops.iter_mut().find_map(|o| match o {
+                    Operation::ModifyVpcEndpoint {
+                        vpc_endpoint_id,
+                        add_route_table_ids,
+                        ..
+                    } if vpc_endpoint_id == endpoint => Some(add_route_table_ids),
+                    _ => None,
+                });
+                match existing {
+                    Some(rts) if !rts.contains(route_table) => rts.push(route_table.clone()),
+                    Some(_) => {}
+                    None => ops.push(Operation::ModifyVpcEndpoint {
+                        vpc_id: vpc_id.to_string(),
+                        vpc_endpoint_id: endpoint.clone(),
+                        add_route_table_ids: vec![route_table.clone()],
+                        remove_route_table_ids: Vec::new(),
+                        private_dns_enabled: None,
+                    }),
+                }
+            }
         }
     }
-    (ops, manual)
+    ops
 }
