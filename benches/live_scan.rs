@@ -163,6 +163,8 @@ fn minimum() -> BTreeMap<&'static str, usize> {
         ("ec2:DescribeVpcAttribute", 2),
         ("ec2:DescribeSecurityGroups", 1),
         ("ec2:DescribeManagedPrefixLists", 1),
+        ("ec2:DescribeNatGateways", 1),
+        ("ec2:DescribeNetworkAcls", 1),
         ("guardduty:ListDetectors", 1),
         ("organizations:DescribeOrganization", 1),
     ])

@@ -63,13 +63,16 @@ pub fn repository(region: &str) -> Option<AgentRepository> {
     })
 }
 
-/// A running container is the GuardDuty sidecar when its image comes from the agent
-/// repository, or its name starts with one of the names AWS and users have seen.
-pub fn is_agent_container(name: &str, image: &str) -> bool {
-    image.contains("/aws-guardduty-agent-fargate")
-        || ["aws-gd-agent", "aws-guardduty-agent", "gd-agent"]
-            .iter()
-            .any(|p| name.starts_with(p))
+/// A running container is the GuardDuty sidecar when its image comes from one of the agent
+/// repositories of AWS's table (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/aws-guardduty-agent-fargate`,
+/// any tag or digest). A name proves nothing: any container can be called `aws-gd-agent`.
+pub fn is_agent_image(image: &str) -> bool {
+    let untagged = image.split_once('@').map_or(image, |(r, _)| r);
+    let repo = untagged
+        .rsplit_once(':')
+        .filter(|(_, tag)| !tag.contains('/'))
+        .map_or(untagged, |(r, _)| r);
+    table().regions.iter().any(|e| e.uri == repo)
 }
 
 #[cfg(test)]
@@ -101,12 +104,18 @@ mod tests {
     }
 
     #[test]
-    fn sidecar_by_image_or_name() {
-        assert!(is_agent_container("aws-guardduty-agent-mfjGLB", "x"));
-        assert!(is_agent_container(
-            "sidecar",
-            "593207742271.dkr.ecr.us-east-1.amazonaws.com/aws-guardduty-agent-fargate:v1.5.0-Fg_arm64"
+    fn sidecar_by_its_repository_never_its_name() {
+        let uri = "593207742271.dkr.ecr.us-east-1.amazonaws.com/aws-guardduty-agent-fargate";
+        assert!(is_agent_image(&format!("{uri}:v1.5.0-Fg_arm64")));
+        assert!(is_agent_image(&format!("{uri}@sha256:0123abcd")));
+        assert!(is_agent_image(uri));
+        assert!(!is_agent_image("nginx:1.27"));
+        // The repository name in another account, or a look-alike, is not the agent.
+        assert!(!is_agent_image(
+            "111122223333.dkr.ecr.us-east-1.amazonaws.com/aws-guardduty-agent-fargate:latest"
         ));
-        assert!(!is_agent_container("app", "nginx:1.27"));
+        assert!(!is_agent_image(
+            "docker.io/me/aws-guardduty-agent-fargate:v1"
+        ));
     }
 }

@@ -214,28 +214,26 @@ pub type Context = [(&'static str, Known)];
 /// account, or its ARN (`aws:PrincipalArn` and `aws:PrincipalAccount` in the context). Identity
 /// policies have no `Principal`: it then applies.
 fn principal(stmt: &Value, ctx: &Context) -> Match {
-    let known = |k: &str| {
-        ctx.iter().find_map(|(key, v)| match v {
-            Known::Value(v) if *key == k => Some(v.as_str()),
-            _ => None,
-        })
-    };
+    let key = |k: &str| ctx.iter().find(|(key, _)| *key == k).map(|(_, v)| v);
     if stmt.get("NotPrincipal").is_some() {
         return Match::Maybe("its `NotPrincipal`".into());
     }
     let Some(p) = stmt.get("Principal") else {
         return Match::Yes;
     };
-    if p == "*" {
+    let aws = p.get("AWS");
+    if p == "*" || aws.is_some_and(|a| strings(Some(a)).contains(&"*")) {
         return Match::Yes;
     }
-    let Some(aws) = p.get("AWS") else {
+    let Some(aws) = aws else {
         // Service or federated principals only: not the execution role.
         return Match::No;
     };
-    let (Some(account), Some(arn)) = (known("aws:principalaccount"), known("aws:principalarn"))
-    else {
-        return Match::Maybe("its `Principal`".into());
+    let (account, arn) = match (key("aws:principalaccount"), key("aws:principalarn")) {
+        // The request is signed by someone of AWS's (a presigned URL): only `*` names it.
+        (Some(Known::Foreign), _) => return Match::No,
+        (Some(Known::Value(account)), Some(Known::Value(arn))) => (account, arn),
+        _ => return Match::Maybe("its `Principal`".into()),
     };
     let mut out = Match::No;
     for entry in strings(Some(aws)) {
@@ -243,14 +241,11 @@ fn principal(stmt: &Value, ctx: &Context) -> Match {
             out = Match::Maybe(format!("the policy variable in its `Principal` `{entry}`"));
             continue;
         }
+        // An account id, its root, or the role's ARN; no partial wildcards in principals.
         let root = entry
             .strip_suffix(":root")
             .and_then(|a| a.rsplit(':').next());
-        if entry == "*"
-            || entry == account
-            || root == Some(account)
-            || wildcard_match(entry, arn, false)
-        {
+        if entry == account || root == Some(account.as_str()) || entry == arn {
             return Match::Yes;
         }
     }
@@ -295,19 +290,25 @@ fn one_condition(op: &str, key: &str, values: &Value, ctx: &Context) -> Match {
         return maybe();
     }
     let (negated, like, ignore_case) = match base {
-        "StringEquals" | "ArnEquals" => (false, false, false),
-        "StringNotEquals" | "ArnNotEquals" => (true, false, false),
+        "StringEquals" => (false, false, false),
+        "StringNotEquals" => (true, false, false),
         "StringEqualsIgnoreCase" => (false, false, true),
         "StringNotEqualsIgnoreCase" => (true, false, true),
-        "StringLike" | "ArnLike" => (false, true, false),
-        "StringNotLike" | "ArnNotLike" => (true, true, false),
+        // `ArnEquals` takes wildcards as `ArnLike` does.
+        "StringLike" | "ArnLike" | "ArnEquals" => (false, true, false),
+        "StringNotLike" | "ArnNotLike" | "ArnNotEquals" => (true, true, false),
         _ => return maybe(),
     };
+    // A resource AWS owns may have no organization at all: `*` then matches nothing, so a
+    // pattern of `*` alone is not decided.
+    if *known == Known::Foreign && like && wanted.iter().any(|w| w.chars().all(|c| c == '*')) {
+        return maybe();
+    }
     let matches_one = |w: &str| match known {
         Known::Value(v) if like => wildcard_match(w, v, ignore_case),
         Known::Value(v) if ignore_case => w.eq_ignore_ascii_case(v),
         Known::Value(v) => w == v,
-        Known::Foreign => like && w.chars().all(|c| c == '*'),
+        Known::Foreign => false,
     };
     let any = wanted.iter().any(|w| matches_one(w));
     if any != negated {
@@ -380,6 +381,39 @@ pub fn evaluate_in(policies: &[Policy], action: &str, resource: &str, ctx: &Cont
         (Some(by), _, None) => Decision::Allowed { by },
         (None, Some(by), _) => Decision::Undecided { by },
         (None, None, _) => Decision::NotAllowed,
+    }
+}
+
+/// Whether anything in `policies` may deny `action` on `resource`, whatever allows it: for the
+/// actions a role needs no allow for, only no deny (`guardduty:SendSecurityTelemetry`).
+/// `Allowed` means no `Deny` can apply.
+pub fn denial(policies: &[Policy], action: &str, resource: &str, ctx: &Context) -> Decision {
+    let mut maybe = None;
+    for policy in policies {
+        for (i, stmt) in statements(&policy.document).into_iter().enumerate() {
+            if stmt.get("Effect").and_then(Value::as_str) != Some("Deny")
+                || !covers_action(stmt, action)
+            {
+                continue;
+            }
+            let by = label(policy, stmt, i);
+            match covers_resource(stmt, resource)
+                .and(principal(stmt, ctx))
+                .and(condition(stmt, ctx))
+            {
+                Match::Yes => return Decision::Denied { by },
+                Match::Maybe(why) => {
+                    maybe.get_or_insert(format!("{why} of {by}"));
+                }
+                Match::No => {}
+            }
+        }
+    }
+    match maybe {
+        Some(by) => Decision::Undecided { by },
+        None => Decision::Allowed {
+            by: "no `Deny`".into(),
+        },
     }
 }
 
@@ -508,11 +542,102 @@ mod tests {
             evaluate(&p(doc), "ecr:BatchGetImage", REPO),
             Decision::Undecided { .. }
         ));
-        // Escapes are characters, not variables.
-        let doc = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr:${*}"}]});
-        assert!(matches!(
+        // Escapes are characters, not variables: `${$}` is a `$`, so this cannot match.
+        let doc = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr:${$}*"}]});
+        assert_eq!(
             evaluate(&p(doc), "ecr:BatchGetImage", REPO),
-            Decision::Undecided { .. } | Decision::NotAllowed
+            Decision::NotAllowed
+        );
+        assert_eq!(variable("a${*}b${$}"), None);
+        assert_eq!(variable("a${*}${aws:username}"), Some("${aws:username}"));
+    }
+
+    #[test]
+    fn denial_alone_reports_a_conditional_deny() {
+        let doc = json!({"Statement": [{"Effect": "Deny", "Action": "guardduty:*", "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}]});
+        assert!(matches!(
+            denial(&p(doc.clone()), "guardduty:SendSecurityTelemetry", "*", &[]),
+            Decision::Undecided { .. }
+        ));
+        assert!(denial(&p(doc), "ecr:BatchGetImage", "*", &[]).is_allowed());
+    }
+
+    #[test]
+    fn principals_name_the_caller_exactly() {
+        let ctx = [
+            ("aws:principalaccount", Known::Value("123456789012".into())),
+            (
+                "aws:principalarn",
+                Known::Value("arn:aws:iam::123456789012:role/exec".into()),
+            ),
+        ];
+        let allow = |principal: Value| {
+            p(
+                json!({"Statement": [{"Effect": "Allow", "Principal": principal, "Action": "*", "Resource": "*"}]}),
+            )
+        };
+        for yes in [
+            json!("*"),
+            json!({"AWS": "*"}),
+            json!({"AWS": ["123456789012"]}),
+            json!({"AWS": "arn:aws:iam::123456789012:root"}),
+            json!({"AWS": "arn:aws:iam::123456789012:role/exec"}),
+        ] {
+            assert!(
+                evaluate_in(&allow(yes.clone()), "ecr:BatchGetImage", REPO, &ctx).is_allowed(),
+                "{yes}"
+            );
+        }
+        for no in [
+            json!({"AWS": "arn:aws:iam::123456789012:role/*"}),
+            json!({"AWS": "111122223333"}),
+            json!({"Service": "ecs-tasks.amazonaws.com"}),
+        ] {
+            assert_eq!(
+                evaluate_in(&allow(no.clone()), "ecr:BatchGetImage", REPO, &ctx),
+                Decision::NotAllowed,
+                "{no}"
+            );
+        }
+        // A request AWS signs (ECR's presigned layer URL): only `*` names it.
+        let foreign = [("aws:principalaccount", Known::Foreign)];
+        assert_eq!(
+            evaluate_in(
+                &allow(json!({"AWS": "123456789012"})),
+                "s3:GetObject",
+                "x",
+                &foreign
+            ),
+            Decision::NotAllowed
+        );
+        assert!(evaluate_in(&allow(json!("*")), "s3:GetObject", "x", &foreign).is_allowed());
+    }
+
+    #[test]
+    fn arn_equals_takes_wildcards() {
+        let ctx = [(
+            "aws:principalarn",
+            Known::Value("arn:aws:iam::123456789012:role/ecsTaskExecutionRole".into()),
+        )];
+        let doc = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::*:role/ecsTask*"}}}]});
+        assert!(matches!(
+            evaluate_in(&p(doc), "ecr:BatchGetImage", REPO, &ctx),
+            Decision::Denied { .. }
+        ));
+        // `*` alone on a key an AWS-owned resource may not have: not decided.
+        let org = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+            "Condition": {"StringLike": {"aws:ResourceOrgID": "*"}}}]});
+        assert!(matches!(
+            evaluate_in(
+                &p(org),
+                "ecr:BatchGetImage",
+                REPO,
+                &[("aws:resourceorgid", Known::Foreign)]
+            ),
+            Decision::Undecided { .. }
         ));
     }
 

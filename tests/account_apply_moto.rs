@@ -160,6 +160,7 @@ fn every_live_fix_is_applied_and_read_back() {
         serde_json::json!([
             format!("com.amazonaws.{REGION}.ecr.api"),
             format!("com.amazonaws.{REGION}.ecr.dkr"),
+            format!("com.amazonaws.{REGION}.guardduty-data"),
             format!("com.amazonaws.{REGION}.s3")
         ])
     );

@@ -179,3 +179,28 @@ fn account_reads_that_are_denied_are_not_checked_never_passed() {
         assert!(text(&p).contains("not checked"), "{api}");
     }
 }
+
+/// A subnet shared by another account (a shared VPC): only the owner can add endpoints or change
+/// route tables there, so the fix is manual and names the owner; nothing is planned.
+#[test]
+fn a_shared_vpc_gets_a_manual_fix_naming_its_owner() {
+    let path = "tests/fixtures/account/no-ecr-network-path.fail.json";
+    let mut account: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(path)).unwrap()).unwrap();
+    account["subnets"][0]["owner_id"] = "444455556666".into();
+    let p = plan(&FakeAws::from_json(&account.to_string()).unwrap());
+    let f = p
+        .findings()
+        .find(|f| f.check.slug == "no-ecr-network-path")
+        .unwrap();
+    assert_eq!(
+        f.fix.applicability,
+        fargate_rtm::model::Applicability::Manual
+    );
+    assert!(f.fix.title.contains("`444455556666`"), "{}", f.fix.title);
+    assert!(
+        p.account.operations.is_empty(),
+        "{:?}",
+        p.account.operations
+    );
+}

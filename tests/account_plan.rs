@@ -3,7 +3,7 @@
 
 use fargate_rtm::aws::{
     AclEntry, AwsError, AwsVpc, Cluster, Detector, ErrorKind, Identity, NetworkAcl, Role, Route,
-    RouteTable, SecurityGroup, Service, SgRule, Subnet, Task, TaskDefinition, Vpc,
+    RouteTable, SecurityGroup, Service, SgRule, Subnet, Task, TaskDefinition, Vpc, VpcEndpoint,
 };
 use fargate_rtm::check::EcrPolicy;
 use fargate_rtm::model::inventory::{Inventory, Network, RoleView, ScpView};
@@ -75,9 +75,27 @@ fn inventory() -> Inventory {
                 subnet_ids: vec![],
                 routes: vec![Route { destination: "0.0.0.0/0".into(), target: "igw-1".into(), active: true }],
             }],
-            endpoints: vec![],
+            // GuardDuty's own endpoint, admitting HTTPS from the VPC.
+            endpoints: vec![VpcEndpoint {
+                id: "vpce-gd".into(),
+                vpc_id: "vpc-1".into(),
+                service_name: "com.amazonaws.us-east-1.guardduty-data".into(),
+                kind: "Interface".into(),
+                private_dns: true,
+                route_table_ids: vec![],
+                subnet_ids: vec!["subnet-1".into()],
+                security_group_ids: vec!["sg-gd".into()],
+                usable: true,
+                policy: None,
+                tags: [("GuardDutyManaged".to_string(), "true".to_string())].into(),
+            }],
             vpcs: vec![Vpc { id: "vpc-1".into(), cidr: "10.0.0.0/16".into(), secondary_cidrs: vec![], dns_support: true, dns_hostnames: true }],
             security_groups: vec![SecurityGroup {
+                id: "sg-gd".into(),
+                vpc_id: "vpc-1".into(),
+                ingress: vec![SgRule { protocol: "tcp".into(), from_port: 443, to_port: 443, cidrs: vec!["10.0.0.0/16".into()], prefix_lists: vec![], groups: vec![] }],
+                egress: vec![],
+            }, SecurityGroup {
                 id: "sg-1".into(),
                 vpc_id: "vpc-1".into(),
                 ingress: vec![],
@@ -113,6 +131,7 @@ fn running_tasks_without_the_sidecar_need_a_new_deployment() {
     let bare = Task {
         arn: "t1".into(),
         containers: vec![("web".into(), "nginx".into())],
+        states: vec![],
         started_at: None,
     };
     let covered = Task {
@@ -125,6 +144,7 @@ fn running_tasks_without_the_sidecar_need_a_new_deployment() {
                     .into(),
             ),
         ],
+        states: vec![],
         started_at: None,
     };
     inv.tasks
@@ -150,6 +170,7 @@ fn running_tasks_without_the_sidecar_need_a_new_deployment() {
         Ok(vec![Task {
             arn: "t3".into(),
             containers: vec![("web".into(), "nginx".into())],
+            states: vec![],
             started_at: None,
         }]),
     );
@@ -167,6 +188,7 @@ fn a_new_revision_and_a_forced_deployment_are_one_update() {
         Ok(vec![Task {
             arn: "t1".into(),
             containers: vec![("web".into(), "nginx".into())],
+            states: vec![],
             started_at: None,
         }]),
     );

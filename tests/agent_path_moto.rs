@@ -152,7 +152,9 @@ async fn endpoint_group_from_elsewhere(ec2: &Ec2, _: &aws_sdk_iam::Client) {
         .unwrap();
 }
 
-async fn nat(ec2: &Ec2, private: bool) {
+/// A NAT gateway for the task subnet, in a subnet of its own; a public one reaches the internet
+/// only when `igw` gives its subnet a route to an internet gateway.
+async fn nat(ec2: &Ec2, private: bool, igw: bool) {
     let (subnet, vpc, rt) = task_subnet(ec2).await;
     // The NAT gateway lives in another subnet of the VPC.
     let nat_subnet = ec2
@@ -183,6 +185,46 @@ async fn nat(ec2: &Ec2, private: bool) {
         .unwrap()
         .nat_gateway_id
         .unwrap();
+    let nat_rt = ec2
+        .create_route_table()
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap()
+        .route_table
+        .unwrap()
+        .route_table_id
+        .unwrap();
+    ec2.associate_route_table()
+        .route_table_id(&nat_rt)
+        .subnet_id(&nat_subnet)
+        .send()
+        .await
+        .unwrap();
+    if igw {
+        let gw = ec2
+            .create_internet_gateway()
+            .send()
+            .await
+            .unwrap()
+            .internet_gateway
+            .unwrap()
+            .internet_gateway_id
+            .unwrap();
+        ec2.attach_internet_gateway()
+            .internet_gateway_id(&gw)
+            .vpc_id(&vpc)
+            .send()
+            .await
+            .unwrap();
+        ec2.create_route()
+            .route_table_id(&nat_rt)
+            .destination_cidr_block("0.0.0.0/0")
+            .gateway_id(&gw)
+            .send()
+            .await
+            .unwrap();
+    }
     ec2.create_route()
         .route_table_id(&rt)
         .destination_cidr_block("0.0.0.0/0")
@@ -193,11 +235,79 @@ async fn nat(ec2: &Ec2, private: bool) {
 }
 
 async fn private_nat(ec2: &Ec2, _: &aws_sdk_iam::Client) {
-    nat(ec2, true).await;
+    nat(ec2, true, true).await;
 }
 
 async fn public_nat(ec2: &Ec2, _: &aws_sdk_iam::Client) {
-    nat(ec2, false).await;
+    nat(ec2, false, true).await;
+}
+
+async fn public_nat_without_internet_gateway(ec2: &Ec2, _: &aws_sdk_iam::Client) {
+    nat(ec2, false, false).await;
+}
+
+/// A NAT gateway for the rest, and an `ecr.dkr` endpoint with private DNS whose policy keeps the
+/// agent out: the pull goes to that endpoint whatever the NAT.
+async fn dkr_endpoint_beside_nat(ec2: &Ec2, iam: &aws_sdk_iam::Client) {
+    nat(ec2, false, true).await;
+    dkr_endpoint(ec2, iam, true).await;
+}
+
+async fn open_dkr_endpoint_beside_nat(ec2: &Ec2, iam: &aws_sdk_iam::Client) {
+    nat(ec2, false, true).await;
+    dkr_endpoint(ec2, iam, false).await;
+}
+
+async fn dkr_endpoint(ec2: &Ec2, _: &aws_sdk_iam::Client, perimeter: bool) {
+    let (subnet, vpc, _) = task_subnet(ec2).await;
+    let g = ec2
+        .create_security_group()
+        .group_name("dkr")
+        .description("HTTPS from the VPC")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap()
+        .group_id
+        .unwrap();
+    ec2.authorize_security_group_ingress()
+        .group_id(&g)
+        .ip_permissions(https_from("10.0.0.0/16"))
+        .send()
+        .await
+        .unwrap();
+    let mut req = ec2
+        .create_vpc_endpoint()
+        .vpc_id(vpc)
+        .service_name(format!("com.amazonaws.{REGION}.ecr.dkr"))
+        .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Interface)
+        .subnet_ids(subnet)
+        .security_group_ids(g)
+        .private_dns_enabled(true);
+    if perimeter {
+        req = req.policy_document(
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Sid": "OwnAccount", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:ResourceAccount": "123456789012"}}},
+                {"Sid": "Token", "Effect": "Allow", "Principal": "*", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}]})
+            .to_string(),
+        );
+    }
+    req.send().await.unwrap();
+}
+
+/// Telemetry denied unless through one endpoint: the deny may apply; never passed.
+async fn conditional_telemetry_deny(_: &Ec2, iam: &aws_sdk_iam::Client) {
+    let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+        "Action": "guardduty:SendSecurityTelemetry", "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}}}]});
+    iam.put_role_policy()
+        .role_name("ecsTaskExecutionRole")
+        .policy_name("telemetry-through-one-endpoint")
+        .policy_document(doc.to_string())
+        .send()
+        .await
+        .unwrap();
 }
 
 /// A custom network ACL on the task subnet: replies come in, and out goes only what
@@ -417,6 +527,36 @@ fn every_gap_on_the_agents_path_is_caught_and_every_control_is_clean() {
             control: tweak!(public_nat),
             caught_by: "no-ecr-network-path",
             not_checked: false,
+        },
+        Scenario {
+            name: "default route through a public NAT gateway whose subnet has no internet gateway route",
+            setup: Setup {
+                net: Net::Private,
+                ..Default::default()
+            },
+            gap: tweak!(public_nat_without_internet_gateway),
+            control: tweak!(public_nat),
+            caught_by: "no-ecr-network-path",
+            not_checked: false,
+        },
+        Scenario {
+            name: "`ecr.dkr` endpoint keeping the agent out, beside a NAT gateway",
+            setup: Setup {
+                net: Net::Private,
+                ..Default::default()
+            },
+            gap: tweak!(dkr_endpoint_beside_nat),
+            control: tweak!(open_dkr_endpoint_beside_nat),
+            caught_by: "endpoint-policy-blocks-agent",
+            not_checked: false,
+        },
+        Scenario {
+            name: "a conditional `Deny` on `guardduty:SendSecurityTelemetry`",
+            setup: Setup::default(),
+            gap: tweak!(conditional_telemetry_deny),
+            control: tweak!(nothing),
+            caught_by: "execution-role-lacks-ecr-access",
+            not_checked: true,
         },
         Scenario {
             name: "public subnet whose network ACL denies outbound traffic",

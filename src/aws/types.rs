@@ -129,9 +129,25 @@ impl TaskDefinition {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Task {
     pub arn: String,
-    /// Container images and names, to recognise the GuardDuty sidecar.
+    /// Container names and images, to recognise the GuardDuty sidecar.
     pub containers: Vec<(String, String)>,
     pub started_at: Option<i64>,
+    /// How each container is doing, by name (`DescribeTasks`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub states: Vec<ContainerState>,
+}
+
+/// A container's state in a running task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerState {
+    pub name: String,
+    /// `PENDING`, `RUNNING`, `STOPPED`, ...
+    pub last_status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// Why it stopped (`CannotPullContainerError: ...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -206,6 +222,9 @@ pub struct VpcEndpoint {
 pub struct NatGateway {
     pub id: String,
     pub vpc_id: String,
+    /// The subnet it sits in: its own route table decides whether it reaches the internet.
+    #[serde(default)]
+    pub subnet_id: String,
     /// `public` or `private`.
     pub connectivity: String,
     /// `available`, `pending`, `failed`, `deleting`, `deleted`.

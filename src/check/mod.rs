@@ -88,10 +88,12 @@ pub static REGISTRY: &[Check] = &[
     account::endpoint_unreachable::CHECK,
     account::network_acl_blocks_agent::CHECK,
     account::task_egress_blocked::CHECK,
+    account::guardduty_endpoint_unhealthy::CHECK,
     account::vpc_dns_disabled::CHECK,
     account::runtime_monitoring_disabled::CHECK,
     account::cluster_excluded::CHECK,
     account::stale_deployment::CHECK,
+    account::agent_sidecar_failed::CHECK,
 ];
 
 /// Every check's documentation, in registry order.

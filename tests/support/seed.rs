@@ -384,8 +384,56 @@ pub async fn seed(conf: &aws_config::SdkConfig, s: &Setup) {
             .unwrap();
     }
 
-    // GuardDuty.
+    // GuardDuty, and the endpoint and group it creates where it manages the agent.
     if s.detector {
+        let group = ec2
+            .create_security_group()
+            .group_name(format!("GuardDutyManagedSecurityGroup-{vpc}"))
+            .description("Managed by GuardDuty")
+            .vpc_id(&vpc)
+            .send()
+            .await
+            .unwrap()
+            .group_id
+            .unwrap();
+        ec2.authorize_security_group_ingress()
+            .group_id(&group)
+            .ip_permissions(
+                aws_sdk_ec2::types::IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(443)
+                    .to_port(443)
+                    .ip_ranges(
+                        aws_sdk_ec2::types::IpRange::builder()
+                            .cidr_ip("10.0.0.0/16")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        ec2.create_vpc_endpoint()
+            .vpc_id(&vpc)
+            .service_name(format!("com.amazonaws.{REGION}.guardduty-data"))
+            .vpc_endpoint_type(VpcEndpointType::Interface)
+            .subnet_ids(&subnet)
+            .security_group_ids(&group)
+            .private_dns_enabled(s.dns)
+            .tag_specifications(
+                aws_sdk_ec2::types::TagSpecification::builder()
+                    .resource_type(aws_sdk_ec2::types::ResourceType::VpcEndpoint)
+                    .tags(
+                        aws_sdk_ec2::types::Tag::builder()
+                            .key("GuardDutyManaged")
+                            .value("true")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
         use aws_sdk_guardduty::types::{
             DetectorFeature, DetectorFeatureConfiguration, FeatureAdditionalConfiguration,
             FeatureStatus,

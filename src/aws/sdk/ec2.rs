@@ -213,6 +213,7 @@ impl Ec2 for SdkAws {
                 .map(|n| NatGateway {
                     id: n.nat_gateway_id().unwrap_or_default().into(),
                     vpc_id: n.vpc_id().unwrap_or_default().into(),
+                    subnet_id: n.subnet_id().unwrap_or_default().into(),
                     // AWS's default when the field is absent.
                     connectivity: n
                         .connectivity_type()

@@ -208,6 +208,16 @@ impl Ecs for SdkAws {
                     })
                     .collect(),
                 started_at: epoch(t.started_at().or(t.created_at())),
+                states: t
+                    .containers()
+                    .iter()
+                    .map(|c| ContainerState {
+                        name: c.name().unwrap_or_default().to_string(),
+                        last_status: c.last_status().unwrap_or_default().to_string(),
+                        exit_code: c.exit_code(),
+                        reason: c.reason().map(str::to_string),
+                    })
+                    .collect(),
             })
             .collect())
     }

@@ -20,7 +20,7 @@ impl Organizations for SdkAws {
     }
 
     async fn scp_path(&self, account: &str) -> AwsResult<Vec<ScpLevel>> {
-        // SCPs apply only when the root has the policy type enabled.
+        // SCPs apply when the root has the policy type (enabled, or on its way in or out).
         let roots = call!(
             self,
             "organizations:ListRoots",
@@ -29,7 +29,6 @@ impl Organizations for SdkAws {
         let enabled = roots.roots().iter().any(|r| {
             r.policy_types().iter().any(|t| {
                 t.r#type() == Some(&aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
-                    && t.status() == Some(&aws_sdk_organizations::types::PolicyTypeStatus::Enabled)
             })
         });
         if !enabled {

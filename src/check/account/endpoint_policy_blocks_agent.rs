@@ -2,7 +2,7 @@
 //! must allow its requests: the ECR pull on the `ecr.api` and `ecr.dkr` endpoints, the layer
 //! download on the S3 gateway endpoint, telemetry on a `guardduty-data` endpoint you created.
 
-use super::path::{self, Ecr, S3};
+use super::path::{self, S3};
 use super::{AccountContext, Ask, TELEMETRY_ACTION, agent_asks, finding, not_checked};
 use crate::aws::VpcEndpoint;
 use crate::check::Outcome;
@@ -52,15 +52,25 @@ pub fn layer_bucket(partition: &str, region: &str) -> String {
 pub fn check(ctx: &AccountContext<'_>) -> Outcome {
     let mut out = Outcome::default();
     let inv = ctx.inventory;
-    let Ok(net) = &inv.network else {
-        // The network check reports the read that failed.
-        return out;
+    let net = match &inv.network {
+        Ok(n) => n,
+        Err(e) => {
+            for svc in inv.fargate_services().filter(|s| s.network.is_some()) {
+                out.not_checked.push(not_checked(
+                    &INFO,
+                    &svc.arn,
+                    format!("service `{}`", svc.name),
+                    e.to_string(),
+                ));
+            }
+            return out;
+        }
     };
     let region = &inv.region;
     let mut seen: Vec<(String, String)> = Vec::new();
     for svc in inv.fargate_services() {
         let Some(vpc) = &svc.network else { continue };
-        let Some(role_arn) = inv
+        let Some(role) = inv
             .task_defs
             .get(&svc.task_definition)
             .and_then(|td| td.as_ref().ok())
@@ -69,21 +79,33 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
         else {
             continue;
         };
+        // The caller's ARN as IAM has it (with its path), when the role was read.
+        let role_arn = match inv.roles.get(&crate::model::arn::role_name(role)) {
+            Some(crate::model::inventory::RoleView::Found { role, .. }) => role.arn.clone(),
+            _ => role.to_string(),
+        };
         let subject = format!("service `{}`", svc.name);
         let caller = |mut ask: Ask| {
             ask.context
-                .push(("aws:principalarn", Known::Value(role_arn.to_string())));
+                .push(("aws:principalarn", Known::Value(role_arn.clone())));
             ask
         };
         let mut endpoints: Vec<(&VpcEndpoint, Vec<Ask>)> = Vec::new();
+        if ctx.repository.is_none() {
+            out.not_checked.push(not_checked(
+                &INFO,
+                &svc.arn,
+                subject.clone(),
+                format!("ECR endpoints: no known GuardDuty agent repository for region `{region}`"),
+            ));
+        }
         let ecr: Vec<Ask> = agent_asks(inv, ctx.repository.as_ref(), false)
             .into_iter()
             .map(caller)
             .collect();
         for p in path::service_paths(net, region, vpc).into_iter().flatten() {
-            if let Ecr::Endpoints { api, dkr } = p.ecr {
-                endpoints.push((api, ecr.iter().map(Ask::clone_ask).collect()));
-                endpoints.push((dkr, ecr.iter().map(Ask::clone_ask).collect()));
+            for e in &p.ecr_endpoints {
+                endpoints.push((e, ecr.iter().map(Ask::clone_ask).collect()));
             }
             if let S3::Gateway(g) = p.s3 {
                 let layer = Ask {
@@ -161,16 +183,24 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                 continue;
             }
             let actions: Vec<String> = blocked.iter().map(|a| format!("`{}`", a.action)).collect();
+            // The layer bucket's objects, not the sample key the request was evaluated on.
+            let shown = |a: &Ask| {
+                if a.action == "s3:GetObject" {
+                    format!("{}/*", layer_bucket(&inv.identity.partition, region))
+                } else {
+                    a.resource.clone()
+                }
+            };
             let statement = json!({
                 "Effect": "Allow",
                 "Principal": "*",
                 "Action": blocked.iter().map(|a| a.action).collect::<Vec<_>>(),
-                "Resource": blocked.iter().map(|a| a.resource.clone()).collect::<std::collections::BTreeSet<_>>(),
+                "Resource": blocked.iter().map(|a| shown(a)).collect::<std::collections::BTreeSet<_>>(),
             });
             let on = if blocked.iter().any(|a| a.action == TELEMETRY_ACTION) {
                 String::new()
             } else {
-                format!(" on `{}`", blocked[0].resource)
+                format!(" on `{}`", shown(blocked[0]))
             };
             out.findings.push(finding(
                 &INFO,

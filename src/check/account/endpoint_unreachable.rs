@@ -1,7 +1,7 @@
 //! `endpoint-unreachable` (live): the security groups of the ECR interface endpoints the tasks
 //! use must admit TCP 443 from the tasks (their security group, or their subnet's CIDR).
 
-use super::path::{self, Ecr};
+use super::path;
 use super::{AccountContext, finding, not_checked};
 use crate::aws::{SgRule, VpcEndpoint};
 use crate::check::Outcome;
@@ -42,8 +42,19 @@ fn https(rule: &SgRule) -> bool {
 pub fn check(ctx: &AccountContext<'_>) -> Outcome {
     let mut out = Outcome::default();
     let inv = ctx.inventory;
-    let Ok(net) = &inv.network else {
-        return out;
+    let net = match &inv.network {
+        Ok(n) => n,
+        Err(e) => {
+            for svc in inv.fargate_services().filter(|s| s.network.is_some()) {
+                out.not_checked.push(not_checked(
+                    &INFO,
+                    &svc.arn,
+                    format!("service `{}`", svc.name),
+                    e.to_string(),
+                ));
+            }
+            return out;
+        }
     };
     for svc in inv.fargate_services() {
         let Some(vpc) = &svc.network else { continue };
@@ -54,10 +65,7 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
             .into_iter()
             .flatten()
         {
-            let Ecr::Endpoints { api, dkr } = p.ecr else {
-                continue;
-            };
-            for e in [api, dkr] {
+            for e in p.ecr_endpoints.iter().copied() {
                 let groups: Vec<_> = net
                     .security_groups
                     .iter()

@@ -7,7 +7,7 @@ use crate::check::fix::ecr_grant;
 use crate::check::{Check, Runner};
 use crate::model::inventory::RoleView;
 use crate::model::{CheckInfo, Fix, Severity};
-use crate::policy::Decision;
+use crate::policy::{self, Decision};
 
 pub static INFO: CheckInfo = CheckInfo {
     slug: "execution-role-lacks-ecr-access",
@@ -101,7 +101,14 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                 let mut denied = Vec::new();
                 let mut missing = Vec::new();
                 for ask in agent_asks(inv, Some(repo), true) {
-                    match ask.evaluate(policies) {
+                    let decision = if ask.action == TELEMETRY_ACTION {
+                        // No allow is needed for telemetry, only no deny: a `Deny` that may
+                        // apply is undecided, never passed.
+                        policy::denial(policies, ask.action, &ask.resource, &ask.context)
+                    } else {
+                        ask.evaluate(policies)
+                    };
+                    match decision {
                         Decision::Allowed { .. } => {}
                         Decision::Denied { by } => {
                             denied.push(format!("{by} denies `{}`", ask.action))

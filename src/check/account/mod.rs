@@ -1,10 +1,12 @@
 //! The checks that need an AWS account (`--live`). Each reads the `Inventory` of one region.
 
+pub mod agent_sidecar_failed;
 pub mod boundary_blocks_agent;
 pub mod cluster_excluded;
 pub mod endpoint_policy_blocks_agent;
 pub mod endpoint_unreachable;
 pub mod execution_role_lacks_ecr_access;
+pub mod guardduty_endpoint_unhealthy;
 pub mod network_acl_blocks_agent;
 pub mod no_ecr_network_path;
 pub mod path;

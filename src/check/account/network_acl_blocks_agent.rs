@@ -114,8 +114,19 @@ fn acl_of<'a>(net: &'a Network, subnet: &Subnet) -> Option<&'a NetworkAcl> {
 pub fn check(ctx: &AccountContext<'_>) -> Outcome {
     let mut out = Outcome::default();
     let inv = ctx.inventory;
-    let Ok(net) = &inv.network else {
-        return out;
+    let net = match &inv.network {
+        Ok(n) => n,
+        Err(e) => {
+            for svc in inv.fargate_services().filter(|s| s.network.is_some()) {
+                out.not_checked.push(not_checked(
+                    &INFO,
+                    &svc.arn,
+                    format!("service `{}`", svc.name),
+                    e.to_string(),
+                ));
+            }
+            return out;
+        }
     };
     for svc in inv.fargate_services() {
         let Some(vpc) = &svc.network else { continue };
@@ -131,30 +142,36 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
             // (the subnet whose ACL is read, egress?, peer CIDR, ports, what it is for)
             let mut asks: Vec<(&Subnet, bool, String, (i32, i32))> = Vec::new();
             let mut peers: Vec<String> = Vec::new();
-            if let Ecr::Endpoints { api, dkr } = p.ecr {
-                for e in [api, dkr] {
-                    for id in &e.subnet_ids {
-                        if id == &task.id {
-                            continue; // Inside one subnet, no ACL applies.
-                        }
-                        match net.subnets.iter().find(|s| &s.id == id) {
-                            Some(s) if !s.cidr.is_empty() => {
-                                if !peers.contains(&s.cidr) {
-                                    peers.push(s.cidr.clone());
-                                }
-                                if !task.cidr.is_empty() {
-                                    asks.push((s, false, task.cidr.clone(), (443, 443)));
-                                    asks.push((s, true, task.cidr.clone(), EPHEMERAL));
-                                }
+            let endpoints: Vec<_> = p
+                .ecr_endpoints
+                .iter()
+                .copied()
+                .chain(p.telemetry_endpoint)
+                .collect();
+            for e in endpoints {
+                for id in &e.subnet_ids {
+                    if id == &task.id {
+                        continue; // Inside one subnet, no ACL applies.
+                    }
+                    match net.subnets.iter().find(|s| &s.id == id) {
+                        Some(s) if !s.cidr.is_empty() => {
+                            if !peers.contains(&s.cidr) {
+                                peers.push(s.cidr.clone());
                             }
-                            _ => unknown.push(format!(
-                                "the CIDR of subnet `{id}` of `{}` is not known",
-                                e.id
-                            )),
+                            if !task.cidr.is_empty() {
+                                asks.push((s, false, task.cidr.clone(), (443, 443)));
+                                asks.push((s, true, task.cidr.clone(), EPHEMERAL));
+                            }
                         }
+                        _ => unknown.push(format!(
+                            "the CIDR of subnet `{id}` of `{}` is not known",
+                            e.id
+                        )),
                     }
                 }
-            } else if matches!(p.ecr, Ecr::Internet(_)) {
+            }
+            // What ECR traffic has no endpoint for goes out to the internet.
+            if matches!(p.ecr, Ecr::Internet(_)) && p.ecr_endpoints.len() < 2 {
                 peers.push("0.0.0.0/0".into());
             }
             if matches!(p.s3, S3::Gateway(_) | S3::Internet(_))

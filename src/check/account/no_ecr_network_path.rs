@@ -111,7 +111,11 @@ fn check_service(
             match step {
                 Ok(m) => missing.extend(m),
                 Err(why) => {
-                    if !out.not_checked.iter().any(|n| n.reason == why) {
+                    if !out
+                        .not_checked
+                        .iter()
+                        .any(|n| n.resource == svc.arn && n.reason == why)
+                    {
                         out.not_checked
                             .push(not_checked(&INFO, &svc.arn, subject.clone(), why));
                     }

@@ -49,6 +49,11 @@ pub struct SubnetPath<'a> {
     pub route_table: &'a RouteTable,
     pub ecr: Ecr<'a>,
     pub s3: S3<'a>,
+    /// The ECR interface endpoints with private DNS: each receives its service's traffic
+    /// whatever the routes (even when the other one is missing and the rest goes out a NAT).
+    pub ecr_endpoints: Vec<&'a VpcEndpoint>,
+    /// GuardDuty's `guardduty-data` endpoint with private DNS, where the agent's telemetry goes.
+    pub telemetry_endpoint: Option<&'a VpcEndpoint>,
     /// Why the subnet has no internet path, when a default route leads nowhere.
     pub no_internet: Option<String>,
 }
@@ -89,7 +94,46 @@ pub fn internet(net: &Network, vpc: &AwsVpc, rt: &RouteTable) -> Internet {
                 "the default route of `{}` goes through `{t}`, which is `{}`",
                 rt.id, n.state
             ))),
-            Some(_) => Internet::Yes(Exit::Nat(t.to_string())),
+            // A public NAT gateway reaches the internet through its own subnet's route table.
+            Some(n) => {
+                let own = net
+                    .subnets
+                    .iter()
+                    .find(|s| s.id == n.subnet_id)
+                    .and_then(|s| route_table(net, s));
+                match own {
+                    None => Internet::Unverifiable(format!(
+                        "the route table of the subnet of `{t}` was not found"
+                    )),
+                    Some(own) if own.id == rt.id => Internet::No(Some(format!(
+                        "`{t}` routes through its own subnet's table `{}`",
+                        rt.id
+                    ))),
+                    Some(own) => match own
+                        .routes
+                        .iter()
+                        .find(|r| r.active && r.destination == "0.0.0.0/0")
+                        .map(|r| r.target.as_str())
+                    {
+                        Some(igw) if igw.starts_with("igw-") => {
+                            Internet::Yes(Exit::Nat(t.to_string()))
+                        }
+                        Some(other)
+                            if !other.is_empty()
+                                && other != "local"
+                                && !other.starts_with("nat-") =>
+                        {
+                            Internet::Unverifiable(format!(
+                                "`{t}` sends its traffic on through `{other}`, which cannot be verified"
+                            ))
+                        }
+                        _ => Internet::No(Some(format!(
+                            "`{t}` sits in subnet `{}`, whose route table `{}` has no internet gateway route",
+                            n.subnet_id, own.id
+                        ))),
+                    },
+                }
+            }
             None => Internet::Unverifiable(format!(
                 "the default route of `{}` goes through `{t}`, which was not found",
                 rt.id
@@ -195,11 +239,26 @@ pub fn subnet_path<'a>(
             }),
         },
     };
+    let telemetry = [
+        format!("com.amazonaws.{region}.guardduty-data"),
+        format!("com.amazonaws.{region}.guardduty-data-fips"),
+    ];
     SubnetPath {
         subnet,
         route_table: rt,
         ecr,
         s3,
+        ecr_endpoints: [api, dkr]
+            .into_iter()
+            .flatten()
+            .filter(|e| e.private_dns)
+            .collect(),
+        telemetry_endpoint: net.endpoints.iter().find(|e| {
+            e.usable
+                && e.vpc_id == subnet.vpc_id
+                && e.private_dns
+                && telemetry.contains(&e.service_name)
+        }),
         no_internet: match out {
             Internet::No(why) => why,
             _ => None,

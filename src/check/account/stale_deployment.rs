@@ -13,8 +13,8 @@ pub static INFO: CheckInfo = CheckInfo {
     summary: "running tasks of a service lack the agent sidecar (live)",
     explain: "\
 A Fargate service in a cluster GuardDuty manages has running tasks without the GuardDuty agent
-sidecar (recognised by its image from the `aws-guardduty-agent-fargate` repository, or a container
-name starting with `aws-gd-agent`/`aws-guardduty-agent`).
+sidecar, recognised by its image from one of the agent repositories in AWS's table
+(`ACCOUNT.dkr.ecr.REGION.amazonaws.com/aws-guardduty-agent-fargate`), never by a container name.
 
 Why: \"GuardDuty will not deploy the sidecar when a task is already in a running state.\" Tasks of a
 deployment that started before Runtime Monitoring (or the cluster tag) was turned on stay
@@ -60,7 +60,7 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
             .filter(|t| {
                 !t.containers
                     .iter()
-                    .any(|(n, i)| agent::is_agent_container(n, i))
+                    .any(|(_, image)| agent::is_agent_image(image))
             })
             .count();
         if bare == 0 {

@@ -171,10 +171,16 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
     let inv = ctx.inventory;
     for svc in inv.fargate_services() {
         let Some(vpc) = &svc.network else { continue };
+        let subject = format!("service `{}`", svc.name);
         if vpc.security_groups.is_empty() {
+            out.not_checked.push(not_checked(
+                &INFO,
+                &svc.arn,
+                subject,
+                "the service names no security group (its tasks get the VPC's default group, which is not read)",
+            ));
             continue;
         }
-        let subject = format!("service `{}`", svc.name);
         let net = match &inv.network {
             Ok(n) => n,
             Err(e) => {
@@ -214,29 +220,30 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                     .map(|v| v.cidrs())
                     .unwrap_or_default()
             };
-            match &p.ecr {
-                Ecr::Endpoints { api, dkr } => {
-                    for e in [api, dkr] {
-                        dests.push((format!("endpoint `{}`", e.id), Dest::Endpoint(e)));
+            // ECR: each endpoint with private DNS gets its service's traffic; what has none
+            // goes out to the internet, or to what the network fix makes when it is blocked.
+            let blocked_path = matches!(p.ecr, Ecr::Blocked(_));
+            let mut to_internet = false;
+            for suffix in ["ecr.api", "ecr.dkr"] {
+                match path::interface(net, &inv.region, &p.subnet.vpc_id, suffix) {
+                    Some(e) if e.private_dns || blocked_path => {
+                        dests.push((format!("endpoint `{}`", e.id), Dest::Endpoint(e)))
                     }
+                    None if blocked_path && !vpc_cidrs().is_empty() => dests.push((
+                        format!("the `{suffix}` endpoint the plan creates"),
+                        Dest::Planned(vpc_cidrs()),
+                    )),
+                    _ => to_internet |= matches!(p.ecr, Ecr::Internet(_)),
                 }
-                Ecr::Internet(_) => dests.push(("the internet (ECR)".into(), Dest::Internet)),
-                // What the network fix makes: the tasks must reach it too.
-                Ecr::Blocked(_) => {
-                    for suffix in ["ecr.api", "ecr.dkr"] {
-                        match path::interface(net, &inv.region, &p.subnet.vpc_id, suffix) {
-                            Some(e) => {
-                                dests.push((format!("endpoint `{}`", e.id), Dest::Endpoint(e)))
-                            }
-                            None if !vpc_cidrs().is_empty() => dests.push((
-                                format!("the `{suffix}` endpoint the plan creates"),
-                                Dest::Planned(vpc_cidrs()),
-                            )),
-                            None => {}
-                        }
-                    }
-                }
-                Ecr::Unverifiable(_) => {}
+            }
+            if to_internet {
+                dests.push(("the internet (ECR)".into(), Dest::Internet));
+            }
+            if let Some(e) = p.telemetry_endpoint {
+                dests.push((
+                    format!("endpoint `{}` (`guardduty-data`)", e.id),
+                    Dest::Endpoint(e),
+                ));
             }
             match &p.s3 {
                 S3::Gateway(_) | S3::Blocked(_) => dests.push((
