@@ -204,3 +204,146 @@ fn a_shared_vpc_gets_a_manual_fix_naming_its_owner() {
         p.account.operations
     );
 }
+
+fn edited(path: &str, edit: impl FnOnce(&mut serde_json::Value)) -> Plan {
+    let mut account: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(path)).unwrap()).unwrap();
+    edit(&mut account);
+    plan(&FakeAws::from_json(&account.to_string()).unwrap())
+}
+
+/// One action that depends on a condition never hides another that nothing allows: both are
+/// reported, the first as not checked, the second as a finding.
+#[test]
+fn an_undecided_action_never_hides_a_missing_one() {
+    let p = edited(
+        "tests/fixtures/account/execution-role-lacks-ecr-access.fail.json",
+        |a| {
+            a["roles"]["ecsTaskExecutionRole"]["inline"]["pull"] = serde_json::json!({
+                "Statement": [
+                    {"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer"], "Resource": "*"},
+                    {"Effect": "Allow", "Action": "ecr:BatchGetImage", "Resource": "*",
+                     "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}]});
+        },
+    );
+    let nc = not_checked(&p);
+    assert!(
+        nc.iter().any(|n| n.contains("`ecr:BatchGetImage` depends on")
+            && n.contains("`aws:SourceVpce`")),
+        "{nc:?}"
+    );
+    assert_eq!(
+        slugs(&p),
+        Vec::<&str>::new(),
+        "only BatchGetImage is in question"
+    );
+    let p = edited(
+        "tests/fixtures/account/execution-role-lacks-ecr-access.fail.json",
+        |a| {
+            a["roles"]["ecsTaskExecutionRole"]["inline"]["pull"] = serde_json::json!({
+                "Statement": [
+                    {"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability"], "Resource": "*"},
+                    {"Effect": "Allow", "Action": "ecr:BatchGetImage", "Resource": "*",
+                     "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}]});
+        },
+    );
+    assert_eq!(
+        slugs(&p),
+        ["execution-role-lacks-ecr-access"],
+        "{}",
+        text(&p)
+    );
+    assert!(
+        p.findings()
+            .any(|f| f.message.contains("`ecr:GetDownloadUrlForLayer`")),
+        "{}",
+        text(&p)
+    );
+    assert_eq!(not_checked(&p).len(), 1, "{:?}", not_checked(&p));
+}
+
+/// A default route the account's view cannot follow is not checked, naming the route, never a
+/// pass; with the endpoints in place the route does not matter.
+#[test]
+fn routes_that_leave_the_account_are_not_checked_naming_them() {
+    for target in [
+        "tgw-0a1b2c3d4e5f6a7b8",
+        "vgw-0a1b2c3d4e5f6a7b8",
+        "pcx-0a1b2c3d4e5f6a7b8",
+        "vpce-0f1e2d3c4b5a69788",
+        "arn:aws:networkmanager::123456789012:core-network/core-network-0a1b2c3d",
+    ] {
+        let route =
+            serde_json::json!({"destination": "0.0.0.0/0", "target": target, "active": true});
+        let p = edited(
+            "tests/fixtures/account/no-ecr-network-path.fail.json",
+            |a| {
+                a["route_tables"][0]["routes"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(route.clone());
+            },
+        );
+        assert!(!slugs(&p).contains(&"no-ecr-network-path"), "{target}");
+        let nc = not_checked(&p);
+        assert!(
+            nc.iter().any(|n| n.starts_with("no-ecr-network-path")
+                && n.contains(&format!("`{target}`"))
+                && n.contains("cannot be verified")),
+            "{target}: {nc:?}"
+        );
+        assert_eq!(p.exit_code(), 1, "{target}");
+        let p = edited(
+            "tests/fixtures/account/no-ecr-network-path.pass.json",
+            |a| {
+                a["route_tables"][0]["routes"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(route.clone());
+            },
+        );
+        assert_eq!(not_checked(&p), Vec::<String>::new(), "{target}");
+    }
+}
+
+/// A private NAT gateway is no way out; a public one is, through its subnet's internet gateway.
+#[test]
+fn a_private_nat_gateway_is_not_an_internet_path() {
+    for (connectivity, igw, blocked) in [
+        ("private", true, true),
+        ("public", false, true),
+        ("public", true, false),
+    ] {
+        let p = edited(
+            "tests/fixtures/account/no-ecr-network-path.fail.json",
+            |a| {
+                let vpc = a["vpcs"][0]["id"].clone();
+                a["subnets"].as_array_mut().unwrap().push(serde_json::json!({
+                "id": "subnet-0nat", "vpc_id": vpc, "availability_zone": "us-east-1a", "cidr": "10.0.200.0/24"}));
+                let mut routes = vec![
+                    serde_json::json!({"destination": "10.0.0.0/16", "target": "local", "active": true}),
+                ];
+                if igw {
+                    routes.push(serde_json::json!({"destination": "0.0.0.0/0", "target": "igw-0a1b", "active": true}));
+                }
+                a["route_tables"].as_array_mut().unwrap().push(serde_json::json!({
+                "id": "rtb-0nat", "vpc_id": vpc, "main": false, "subnet_ids": ["subnet-0nat"], "routes": routes}));
+                a["nat_gateways"] = serde_json::json!([{"id": "nat-0a1b", "vpc_id": vpc, "subnet_id": "subnet-0nat",
+                "connectivity": connectivity, "state": "available"}]);
+                a["route_tables"][0]["routes"].as_array_mut().unwrap().push(
+                serde_json::json!({"destination": "0.0.0.0/0", "target": "nat-0a1b", "active": true}));
+            },
+        );
+        assert_eq!(
+            slugs(&p).contains(&"no-ecr-network-path"),
+            blocked,
+            "{connectivity} {igw}: {}",
+            text(&p)
+        );
+        assert_eq!(
+            not_checked(&p),
+            Vec::<String>::new(),
+            "{connectivity} {igw}"
+        );
+    }
+}
