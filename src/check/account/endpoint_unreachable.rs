@@ -61,6 +61,8 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
         let subject = format!("service `{}`", svc.name);
         // Endpoint -> the service's subnet CIDRs it does not admit.
         let mut closed: Vec<(&VpcEndpoint, Vec<String>)> = Vec::new();
+        // A shared VPC's endpoints belong to its owner.
+        let mut owners: Vec<String> = Vec::new();
         for p in path::service_paths(net, &inv.region, vpc)
             .into_iter()
             .flatten()
@@ -98,6 +100,10 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                     ));
                     continue;
                 }
+                let owner = &p.subnet.owner_id;
+                if !owner.is_empty() && *owner != inv.identity.account && !owners.contains(owner) {
+                    owners.push(owner.clone());
+                }
                 match closed.iter_mut().find(|(x, _)| x.id == e.id) {
                     Some((_, cidrs)) if !cidrs.contains(subnet) => cidrs.push(subnet.clone()),
                     Some(_) => {}
@@ -131,21 +137,14 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
         all.sort();
         all.dedup();
         let groups: Vec<String> = rules.iter().map(|(g, _, _)| format!("`{g}`")).collect();
-        out.findings.push(finding(
-            &INFO,
-            &svc.arn,
-            subject,
-            format!(
-                "the security groups of {} admit no TCP 443 from {}",
-                ids.join(", "),
-                all.join(", ")
-            ),
+        let title = format!(
+            "allow TCP 443 in from {} on {}",
+            all.join(", "),
+            groups.join(", ")
+        );
+        let fix = if owners.is_empty() {
             Fix {
-                title: format!(
-                    "allow TCP 443 in from {} on {}",
-                    all.join(", "),
-                    groups.join(", ")
-                ),
+                title,
                 applicability: Applicability::Safe,
                 operations: rules
                     .into_iter()
@@ -158,7 +157,24 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                     )
                     .collect(),
                 ..Default::default()
-            },
+            }
+        } else {
+            let owners: Vec<String> = owners.iter().map(|o| format!("`{o}`")).collect();
+            Fix::manual(format!(
+                "the VPC is shared by account {}: ask its owner to {title}",
+                owners.join(", ")
+            ))
+        };
+        out.findings.push(finding(
+            &INFO,
+            &svc.arn,
+            subject,
+            format!(
+                "the security groups of {} admit no TCP 443 from {}",
+                ids.join(", "),
+                all.join(", ")
+            ),
+            fix,
         ));
     }
     out
