@@ -170,6 +170,26 @@ pub struct FixArgs {
     pub registerable: bool,
 }
 
+/// What a directory walk takes.
+#[derive(Debug, Args, Clone, Default)]
+pub struct WalkArgs {
+    /// In directories, only files whose path below the directory matches GLOB (repeatable)
+    #[arg(long = "include", value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// In directories, leave out files whose path below the directory matches GLOB (repeatable)
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
+impl From<&WalkArgs> for crate::input::files::Filter {
+    fn from(w: &WalkArgs) -> Self {
+        crate::input::files::Filter {
+            include: w.include.clone(),
+            exclude: w.exclude.clone(),
+        }
+    }
+}
+
 /// Where `--live` reads (and `apply --live` changes).
 #[derive(Debug, Args, Clone, Default)]
 pub struct LiveArgs {
@@ -201,9 +221,12 @@ pub struct LiveArgs {
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// Task or service definition files, directories (every `*.json` below), or `-` for stdin
+    /// Task or service definition files, directories (every `*.json` below that `.gitignore`
+    /// leaves; other JSON is ignored), or `-` for stdin
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
+    #[command(flatten)]
+    pub walk: WalkArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = FormatArg::Text)]
     pub format: FormatArg,
@@ -224,6 +247,8 @@ pub struct ApplyArgs {
     /// Files, directories, `-` for stdin, or one plan file saved by `plan --out`
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
+    #[command(flatten)]
+    pub walk: WalkArgs,
     /// Apply without asking
     #[arg(long)]
     pub auto_approve: bool,

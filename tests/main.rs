@@ -22,5 +22,6 @@ mod fuzz;
 mod properties;
 mod public_fixtures;
 mod readme_iam_policies;
+mod repository_walk;
 mod scale;
 mod secrets;

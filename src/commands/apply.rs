@@ -72,8 +72,8 @@ pub fn run(args: ApplyArgs, printer: &Printer) -> Result<i32> {
             }
             None => {
                 let opts = plan_options(&args.fix)?;
-                let (origins, errors) = expand_inputs(paths)?;
-                files(build_plan(origins, errors, &opts), false, &args, printer)
+                let inputs = expand_inputs(paths, &(&args.walk).into())?;
+                files(build_plan(inputs, &opts), false, &args, printer)
             }
         },
     }

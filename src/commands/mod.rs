@@ -12,7 +12,7 @@ use crate::check::{self, document::platform_version_too_old};
 use crate::cli::{Cli, Command, FixArgs, LiveArgs};
 use crate::error::{Error, Kind, Result};
 use crate::input::files;
-use crate::model::{self, InputError, Origin};
+use crate::model::{self, Origin};
 use crate::plan::{self as planner, Plan, PlanOptions};
 use crate::printer::Printer;
 use crate::render::text::Style;
@@ -88,7 +88,7 @@ pub fn plan_options(fix: &FixArgs) -> Result<PlanOptions> {
 }
 
 /// The command-line paths expanded into inputs (and the paths that could not be used).
-pub fn expand_inputs(paths: &[String]) -> Result<(Vec<Origin>, Vec<InputError>)> {
+pub fn expand_inputs(paths: &[String], filter: &files::Filter) -> Result<files::Expanded> {
     if paths.is_empty() {
         return Err(Error::usage("no input").with_hint(
             "give task or service definition files, directories, or `-` for standard input",
@@ -97,24 +97,37 @@ pub fn expand_inputs(paths: &[String]) -> Result<(Vec<Origin>, Vec<InputError>)>
     if paths.iter().filter(|p| *p == "-").count() > 1 {
         return Err(Error::usage("`-` (standard input) can be given once"));
     }
-    Ok(files::expand(paths))
+    files::expand(paths, filter).map_err(|e| {
+        Error::usage(format!("bad glob {e}")).with_hint("globs are like `**/task-definition*.json`")
+    })
 }
 
 /// Reads, parses and plans every input; a failure on one input never stops the others.
-pub fn build_plan(origins: Vec<Origin>, mut errors: Vec<InputError>, opts: &PlanOptions) -> Plan {
+/// A file a walk found that is not an ECS document is ignored (with `-v` it is listed); one named
+/// on the command line is an error.
+pub fn build_plan(inputs: files::Expanded, opts: &PlanOptions) -> Plan {
+    let files::Expanded {
+        origins,
+        mut errors,
+        walked,
+    } = inputs;
     let mut docs = Vec::with_capacity(origins.len());
+    let mut ignored = Vec::new();
     for origin in origins {
+        let found = matches!(&origin, Origin::File { path, .. } if walked.contains(path));
         let planned = files::read(&origin)
             .and_then(|bytes| model::parse(origin, &bytes))
             .and_then(|doc| planner::plan_document(&doc, opts));
         match planned {
             Ok(d) => docs.push(d),
+            Err(e) if found && e.not_ecs => ignored.push((e.resource, e.message)),
             Err(e) => errors.push(e),
         }
     }
     Plan {
         docs,
         errors,
+        ignored,
         ..Default::default()
     }
 }

@@ -34,14 +34,14 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<i32> {
             (plan, saved)
         }
         Mode::Files(paths) => {
-            let (origins, errors) = expand_inputs(paths)?;
+            let inputs = expand_inputs(paths, &(&args.walk).into())?;
             // Only the text format shows the patched documents; a saved plan needs fingerprints.
             let opts = PlanOptions {
                 materialize: format == Format::Text,
                 fingerprint: args.out.is_some(),
                 ..opts.clone()
             };
-            let plan = build_plan(origins, errors, &opts);
+            let plan = build_plan(inputs, &opts);
             let saved = args
                 .out
                 .as_ref()
@@ -52,6 +52,12 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<i32> {
     // In JSON-like formats the errors are part of the document; in text they go to stderr.
     if matches!(format, Format::Text | Format::Patch) {
         plan.errors.iter().for_each(|e| printer.input_error(e));
+    }
+    // What a walk left out, with `-v`.
+    if printer.verbose {
+        for (file, why) in &plan.ignored {
+            printer.status(&format!("ignored `{file}`: {why}"));
+        }
     }
     if format == Format::Patch {
         // Patches cannot say what was not checked: stderr does.

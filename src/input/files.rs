@@ -1,21 +1,56 @@
-//! Files into documents: command-line paths expanded (directories walked: every `*.json`
-//! below, sorted, hidden folders skipped), bytes read (standard input at most once). This is an
+//! Files into documents: command-line paths expanded (directories walked as ripgrep walks them:
+//! every `*.json` below that `.gitignore`, `.ignore`, hidden names and `node_modules` leave,
+//! sorted), bytes read (standard input at most once). This is an
 //! edge module: it reads the file system; parsing is `model::document::parse`.
 
 use crate::model::{InputError, Origin};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// ECS caps a task definition at 64 KiB; anything far larger is not one.
 pub const MAX_INPUT_BYTES: u64 = 32 * 1024 * 1024;
 
-/// Expands the command-line paths into the list of inputs, in order.
-pub fn expand(args: &[String]) -> (Vec<Origin>, Vec<InputError>) {
-    let mut inputs = Vec::new();
-    let mut errors = Vec::new();
+/// What a directory walk takes: `--include` and `--exclude` globs on each file's path below
+/// the directory (`**/task-definition*.json`, `examples/**`).
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+/// The inputs of a command.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    pub origins: Vec<Origin>,
+    pub errors: Vec<InputError>,
+    /// The files found by walking a directory (not named on the command line): one that is not
+    /// an ECS document is ignored, not an error.
+    pub walked: BTreeSet<PathBuf>,
+}
+
+fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>, String> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        b.add(Glob::new(p).map_err(|e| format!("`{flag} {p}`: {e}"))?);
+    }
+    b.build().map(Some).map_err(|e| format!("`{flag}`: {e}"))
+}
+
+/// Expands the command-line paths into the list of inputs, in order. Directories are walked as
+/// ripgrep walks them: `.gitignore`, `.ignore` and hidden files are respected, `node_modules`
+/// is skipped, symlinked directories are not followed; every `*.json` left is an input.
+pub fn expand(args: &[String], filter: &Filter) -> Result<Expanded, String> {
+    let include = globs(&filter.include, "--include")?;
+    let exclude = globs(&filter.exclude, "--exclude")?;
+    let mut out = Expanded::default();
     for arg in args {
         if arg == "-" {
-            inputs.push(Origin::Stdin);
+            out.origins.push(Origin::Stdin);
             continue;
         }
         let path = PathBuf::from(arg);
@@ -23,15 +58,20 @@ pub fn expand(args: &[String]) -> (Vec<Origin>, Vec<InputError>) {
             Ok(m) if m.is_dir() => {
                 let mut found = Vec::new();
                 if let Err(e) = walk(&path, &mut found) {
-                    errors.push(InputError::new(
+                    out.errors.push(InputError::new(
                         arg.clone(),
                         format!("cannot read the directory: {e}"),
                         None,
                     ));
                 }
+                found.retain(|f| {
+                    let rel = f.strip_prefix(&path).unwrap_or(f);
+                    include.as_ref().is_none_or(|g| g.is_match(rel))
+                        && !exclude.as_ref().is_some_and(|g| g.is_match(rel))
+                });
                 found.sort();
                 if found.is_empty() {
-                    errors.push(InputError::new(
+                    out.errors.push(InputError::new(
                         arg.clone(),
                         "no `*.json` file in this directory",
                         Some("give the files or a directory that holds them"),
@@ -42,7 +82,8 @@ pub fn expand(args: &[String]) -> (Vec<Origin>, Vec<InputError>) {
                         .strip_prefix(&path)
                         .map(Path::to_path_buf)
                         .unwrap_or_else(|_| f.clone());
-                    inputs.push(Origin::File { path: f, relative });
+                    out.walked.insert(f.clone());
+                    out.origins.push(Origin::File { path: f, relative });
                 }
             }
             Ok(_) => {
@@ -50,31 +91,33 @@ pub fn expand(args: &[String]) -> (Vec<Origin>, Vec<InputError>) {
                     .file_name()
                     .map(PathBuf::from)
                     .unwrap_or_else(|| path.clone());
-                inputs.push(Origin::File { path, relative });
+                out.origins.push(Origin::File { path, relative });
             }
-            Err(e) => errors.push(InputError::new(
+            Err(e) => out.errors.push(InputError::new(
                 arg.clone(),
                 format!("cannot read: {}", io_reason(&e)),
                 None,
             )),
         }
     }
-    (inputs, errors)
+    Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ignore::Error> {
+    let walker = ignore::WalkBuilder::new(dir)
+        .standard_filters(true)
+        // `.gitignore` counts outside a git checkout too (a downloaded tree, a CI workspace).
+        .require_git(false)
+        .follow_links(false)
+        .filter_entry(|e| e.file_name() != "node_modules")
+        .build();
+    for entry in walker {
         let entry = entry?;
-        let ft = entry.file_type()?;
         let path = entry.path();
-        if ft.is_dir() {
-            // Symlinked directories are not followed (no loops); hidden ones like `.git` are skipped.
-            if !entry.file_name().to_string_lossy().starts_with('.') {
-                walk(&path, out)?;
-            }
-        } else if path.extension().is_some_and(|e| e == "json") && (ft.is_file() || path.is_file())
-        {
-            out.push(path);
+        let is_file = entry.file_type().is_some_and(|t| t.is_file())
+            || (entry.path_is_symlink() && path.is_file());
+        if is_file && path.extension().is_some_and(|e| e == "json") {
+            out.push(path.to_path_buf());
         }
     }
     Ok(())

@@ -42,6 +42,9 @@ pub struct InputError {
     pub resource: String,
     pub message: String,
     pub hint: Option<String>,
+    /// The input is not an ECS document at all (some other JSON, or not JSON and nothing in it
+    /// looks like ECS): a directory walk ignores it instead of failing.
+    pub not_ecs: bool,
 }
 
 impl InputError {
@@ -54,8 +57,30 @@ impl InputError {
             resource: resource.into(),
             message: message.into(),
             hint: hint.map(str::to_string),
+            not_ecs: false,
         }
     }
+
+    fn not_ecs(mut self) -> Self {
+        self.not_ecs = true;
+        self
+    }
+}
+
+/// Keys that only ECS documents have: text holding one is an ECS document, however broken.
+const ECS_MARKERS: [&str; 8] = [
+    "portMappings",
+    "containerDefinitions",
+    "taskDefinitionArn",
+    "\"taskDefinition\"",
+    "serviceName",
+    "launchType",
+    "requiresCompatibilities",
+    "networkConfiguration",
+];
+
+fn looks_like_ecs(text: &str) -> bool {
+    ECS_MARKERS.iter().any(|m| text.contains(m))
 }
 
 /// A parsed input.
@@ -101,11 +126,16 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
                 &String::from_utf8_lossy(&body[..e.valid_up_to()]),
                 e.valid_up_to(),
             );
-            return Err(InputError::new(
+            let err = InputError::new(
                 name,
                 format!("not UTF-8 text (line {line}, column {col})"),
                 Some("save the file as UTF-8"),
-            ));
+            );
+            return Err(if looks_like_ecs(&String::from_utf8_lossy(body)) {
+                err
+            } else {
+                err.not_ecs()
+            });
         }
     };
     if text.trim().is_empty() {
@@ -113,9 +143,17 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
             name,
             "empty file",
             Some("expected a task or service definition in JSON"),
-        ));
+        )
+        .not_ecs());
     }
-    let value: Value = serde_json::from_str(&text).map_err(|e| json_error(&name, &text, &e))?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
+        let err = json_error(&name, &text, &e);
+        if looks_like_ecs(&text) {
+            err
+        } else {
+            err.not_ecs()
+        }
+    })?;
     let shape = detect(&value).map_err(|e| {
         let at = e
             .pointer
@@ -127,6 +165,7 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
             resource: name.clone(),
             message: format!("{}{at}", e.message),
             hint: e.hint,
+            not_ecs: !looks_like_ecs(&text),
         }
     })?;
     Ok(Document {

@@ -61,6 +61,7 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
                 hint: e.hint.or_else(|| {
                     Some("fix the field's type; ECS would reject this document".into())
                 }),
+                not_ecs: false,
             }
         })?;
         let outcome = match &r {

@@ -92,6 +92,8 @@ pub struct Plan {
     pub docs: Vec<DocPlan>,
     pub errors: Vec<InputError>,
     pub account: AccountPart,
+    /// Files a directory walk found that are not ECS documents: file and why.
+    pub ignored: Vec<(String, String)>,
 }
 
 impl Plan {

@@ -1,4 +1,5 @@
-//! `--format json`: one object with findings, changes, skipped, not checked and errors.
+//! `--format json`: one object with findings, changes, skipped, not checked, errors and the
+//! files a walk ignored.
 //! Serialised straight from borrowed views of the plan (no intermediate `Value` tree).
 
 use crate::model::Applicability;
@@ -49,12 +50,20 @@ struct ErrorOut<'a> {
 }
 
 #[derive(Serialize)]
+struct IgnoredOut<'a> {
+    file: &'a str,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
 struct Output<'a> {
     findings: Vec<FindingOut<'a>>,
     changes: Vec<ChangeOut<'a>>,
     skipped: Vec<SkipOut<'a>>,
     not_checked: Vec<NotCheckedOut<'a>>,
     errors: Vec<ErrorOut<'a>>,
+    /// Files a directory walk found that are not ECS documents.
+    ignored: Vec<IgnoredOut<'a>>,
     summary: String,
     exit_code: i32,
 }
@@ -111,6 +120,11 @@ pub fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                 message: &e.message,
                 hint: e.hint.as_deref(),
             })
+            .collect(),
+        ignored: plan
+            .ignored
+            .iter()
+            .map(|(file, reason)| IgnoredOut { file, reason })
             .collect(),
         summary: super::text::summary(plan),
         exit_code: plan.exit_code(),

@@ -376,6 +376,12 @@ pub fn summary(plan: &Plan) -> String {
     if !plan.errors.is_empty() {
         parts[0].push_str(&format!(", {} failed", plan.errors.len()));
     }
+    if !plan.ignored.is_empty() {
+        parts[0].push_str(&format!(
+            " ({} ignored: not ECS documents)",
+            plural(plan.ignored.len(), "other JSON file", "other JSON files")
+        ));
+    }
     parts.push(format!(
         "{}, {}",
         plural(count(Severity::Error), "error", "errors"),

@@ -1,0 +1,146 @@
+//! `plan .` in a real repository: the walk respects `.gitignore`, hidden files and
+//! `node_modules`; JSON that is not an ECS document is ignored (listed with `-v`, counted in the
+//! summary), so the exit code reflects the ECS documents alone. A file named on the command line
+//! is still an error when it is not an ECS document, and a broken ECS document is never ignored.
+
+use crate::support::{root, run_in};
+use std::path::Path;
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// A small service repository: two task definitions (one needing a fix), its tooling's JSON,
+/// dependencies and an ignored build folder.
+fn repository() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let td = std::fs::read_to_string(root().join("examples/task-definitions/api-memory-full.json"))
+        .unwrap();
+    write(d, "deploy/web.json", &td);
+    let ok =
+        std::fs::read_to_string(root().join("examples/task-definitions/checkout-ready-arm64.json"))
+            .unwrap();
+    write(d, "deploy/worker.json", &ok);
+    write(
+        d,
+        "package.json",
+        r#"{"name": "app", "version": "1.0.0", "scripts": {"test": "jest"}}"#,
+    );
+    write(
+        d,
+        "tsconfig.json",
+        "{\n  // comments, as TypeScript allows\n  \"compilerOptions\": {\"strict\": true}\n}\n",
+    );
+    write(
+        d,
+        "reports/lint.sarif.json",
+        r#"{"version": "2.1.0", "runs": []}"#,
+    );
+    write(d, "locales/en.json", r#"{"greeting": "Hello ${name}"}"#);
+    write(d, "empty.json", "");
+    // Never read: dependencies, a git-ignored build folder, a hidden folder.
+    write(d, "node_modules/lib/task.json", "{ not json");
+    write(d, ".gitignore", "build/\n");
+    write(d, "build/task.json", "{ not json");
+    write(d, ".cache/task.json", "{ not json");
+    dir
+}
+
+#[test]
+fn plan_of_a_repository_judges_the_ecs_documents_alone() {
+    let repo = repository();
+    let r = run_in(repo.path(), &["plan", ".", "--format", "json"], None);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["errors"], serde_json::json!([]), "{}", r.stdout);
+    assert_eq!(
+        r.code, 2,
+        "the web task definition needs a fix: {}",
+        r.stdout
+    );
+    let ignored: Vec<&str> = v["ignored"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ignored,
+        [
+            "./empty.json",
+            "./locales/en.json",
+            "./package.json",
+            "./reports/lint.sarif.json",
+            "./tsconfig.json"
+        ],
+        "{}",
+        r.stdout
+    );
+    assert!(
+        v["summary"]
+            .as_str()
+            .unwrap()
+            .contains("5 other JSON files ignored: not ECS documents"),
+        "{}",
+        v["summary"]
+    );
+    // `-v` names each one on stderr.
+    let r = run_in(repo.path(), &["plan", ".", "-v"], None);
+    assert!(
+        r.stderr.contains("ignored `./package.json`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn named_files_and_broken_ecs_documents_are_still_errors() {
+    let repo = repository();
+    let r = run_in(repo.path(), &["plan", "package.json"], None);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // A task definition with a missing comma, found by the walk: an error, never ignored.
+    write(
+        repo.path(),
+        "deploy/broken.json",
+        "{\"family\": \"web\" \"containerDefinitions\": []}",
+    );
+    let r = run_in(repo.path(), &["plan", ".", "--format", "json"], None);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        v["errors"][0]["resource"], "./deploy/broken.json",
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn include_and_exclude_refine_the_walk() {
+    let repo = repository();
+    let r = run_in(
+        repo.path(),
+        &[
+            "plan",
+            ".",
+            "--exclude",
+            "deploy/web.json",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let r = run_in(
+        repo.path(),
+        &["plan", ".", "--include", "deploy/**", "--format", "json"],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["ignored"], serde_json::json!([]), "{}", r.stdout);
+    assert_eq!(r.code, 2);
+    let r = run_in(repo.path(), &["plan", ".", "--include", "a{b"], None);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("--include a{b"), "{}", r.stderr);
+}
