@@ -180,8 +180,12 @@ fn phase(name: &str, dir: &Path) {
         }
         "plan" => {
             let opts = fargate_rtm::plan::PlanOptions::default();
-            let (origins, errors) = fargate_rtm::input::files::expand(&[dir.display().to_string()]);
-            let plan = fargate_rtm::commands::build_plan(origins, errors, &opts);
+            let inputs = fargate_rtm::input::files::expand(
+                &[dir.display().to_string()],
+                &Default::default(),
+            )
+            .unwrap();
+            let plan = fargate_rtm::commands::build_plan(inputs, &opts);
             assert!(plan.errors.is_empty());
             fargate_rtm::render::json::write(&plan, &mut std::io::sink()).unwrap();
         }
@@ -190,8 +194,12 @@ fn phase(name: &str, dir: &Path) {
                 materialize: true,
                 ..Default::default()
             };
-            let (origins, errors) = fargate_rtm::input::files::expand(&[dir.display().to_string()]);
-            let plan = fargate_rtm::commands::build_plan(origins, errors, &opts);
+            let inputs = fargate_rtm::input::files::expand(
+                &[dir.display().to_string()],
+                &Default::default(),
+            )
+            .unwrap();
+            let plan = fargate_rtm::commands::build_plan(inputs, &opts);
             assert!(plan.errors.is_empty());
             fargate_rtm::render::text::render(
                 &plan,

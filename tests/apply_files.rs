@@ -109,16 +109,17 @@ fn out_dir_keeps_relative_paths_and_never_overwrites() {
     };
     let r = apply_examples();
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // Paths relative to the current directory.
     for rel in [
-        "task-definitions/api-memory-full.json",
-        "task-definitions/worker-no-size-no-role.json",
-        "services/legacy-api-service.json",
+        "examples/task-definitions/api-memory-full.json",
+        "examples/task-definitions/worker-no-size-no-role.json",
+        "examples/services/legacy-api-service.json",
     ] {
         assert!(out_dir.join(rel).is_file(), "{rel}");
     }
     assert!(
         !out_dir
-            .join("task-definitions/checkout-ready-arm64.json")
+            .join("examples/task-definitions/checkout-ready-arm64.json")
             .exists(),
         "unchanged files are not written"
     );
@@ -127,12 +128,16 @@ fn out_dir_keeps_relative_paths_and_never_overwrites() {
     // Running again writes the same bytes: allowed. A different existing file: refused.
     let again = apply_examples();
     assert_eq!(again.code, 0, "{}", again.stderr);
-    std::fs::write(out_dir.join("task-definitions/api-memory-full.json"), "{}").unwrap();
+    std::fs::write(
+        out_dir.join("examples/task-definitions/api-memory-full.json"),
+        "{}",
+    )
+    .unwrap();
     let r = apply_examples();
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("refusing to overwrite"), "{}", r.stderr);
     assert_eq!(
-        read(&out_dir.join("task-definitions/api-memory-full.json")),
+        read(&out_dir.join("examples/task-definitions/api-memory-full.json")),
         "{}"
     );
     // Every written file plans clean except for findings without a fix.
@@ -143,6 +148,54 @@ fn out_dir_keeps_relative_paths_and_never_overwrites() {
     );
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(v["changes"].as_array().unwrap().is_empty(), "{}", r.stdout);
+}
+
+/// Two inputs of one name in different folders, one of them outside the current directory:
+/// each keeps its own path, never one output for both.
+#[test]
+fn out_dir_never_maps_two_inputs_to_one_output() {
+    let work = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let api = read(&root().join(API));
+    for dir in ["a", "b"] {
+        std::fs::create_dir_all(work.path().join(dir)).unwrap();
+        std::fs::write(work.path().join(dir).join("task-definition.json"), &api).unwrap();
+    }
+    std::fs::create_dir_all(elsewhere.path().join("c")).unwrap();
+    let outside = elsewhere.path().join("c/task-definition.json");
+    std::fs::write(&outside, &api).unwrap();
+    let r = run_in(
+        work.path(),
+        &[
+            "apply",
+            "--auto-approve",
+            "--out-dir",
+            "out",
+            "a/task-definition.json",
+            "b/task-definition.json",
+            outside.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The outside one keeps its path below the inputs' common ancestor.
+    let below = elsewhere
+        .path()
+        .strip_prefix(work.path().parent().unwrap())
+        .unwrap()
+        .join("c/task-definition.json");
+    for rel in [
+        std::path::Path::new("a/task-definition.json"),
+        std::path::Path::new("b/task-definition.json"),
+        below.as_path(),
+    ] {
+        assert!(
+            work.path().join("out").join(rel).is_file(),
+            "{}: {}",
+            rel.display(),
+            r.stderr
+        );
+    }
 }
 
 #[test]

@@ -58,13 +58,27 @@ fn a_directory_mixing_good_and_bad_files() {
         b"{\"family\": \"caf\xe9\"}",
     )
     .unwrap();
-    let r = run_in(dir.path(), &["plan", "."], None);
+    // Named one by one: a named file is never ignored, whatever it holds.
+    let mut names: Vec<String> = files.iter().map(|(n, _)| n.to_string()).collect();
+    names.push("m-latin1.json".into());
+    names.sort();
+    let args = |format: &str| {
+        let mut a = vec!["plan".to_string(), "--format".into(), format.into()];
+        a.extend(names.iter().cloned());
+        a
+    };
+    let text_args = args("text");
+    let r = run_in(
+        dir.path(),
+        &text_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        None,
+    );
     assert_eq!(r.code, 1);
     assert!(!r.stderr.contains("panicked"));
     // The good file is still planned.
     assert!(
         r.stdout
-            .contains("./a-good.json\n  error[agent-memory-headroom]"),
+            .contains("a-good.json\n  error[agent-memory-headroom]"),
         "{}",
         r.stdout
     );
@@ -80,7 +94,7 @@ fn a_directory_mixing_good_and_bad_files() {
         let line = r
             .stderr
             .lines()
-            .find(|l| l.contains(&format!("`./{bad}.json`")))
+            .find(|l| l.contains(&format!("`{bad}.json`")))
             .unwrap_or_else(|| panic!("{bad}: {}", r.stderr));
         assert!(line.starts_with("error: "), "{line}");
     }
@@ -95,13 +109,49 @@ fn a_directory_mixing_good_and_bad_files() {
     ] {
         let at = r
             .stdout
-            .find(&format!("./{bad}.json"))
+            .find(&format!("{bad}.json"))
             .unwrap_or_else(|| panic!("{bad}"));
         assert!(r.stdout[at..].contains(what), "{bad}: {}", r.stdout);
     }
-    let json = run_in(dir.path(), &["plan", "--format", "json", "."], None);
+    let json_args = args("json");
+    let json = run_in(
+        dir.path(),
+        &json_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        None,
+    );
     assert_eq!(json.code, 1);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["errors"].as_array().unwrap().len(), 8, "{}", json.stdout);
     snap!("bad-input-directory", r.transcript());
+    // Walked, the files that are not ECS documents are ignored; the broken ECS ones still fail.
+    let walked = run_in(dir.path(), &["plan", "--format", "json", "."], None);
+    let v: serde_json::Value = serde_json::from_str(&walked.stdout).unwrap();
+    let ignored: Vec<&str> = v["ignored"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ignored,
+        [
+            "./c-empty.json",
+            "./d-array.json",
+            "./i-deep.json",
+            "./l-not-utf8.json",
+            "./m-latin1.json"
+        ],
+        "{}",
+        walked.stdout
+    );
+    assert!(
+        v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["resource"] == "./b-malformed.json"),
+        "{}",
+        walked.stdout
+    );
+    assert_eq!(walked.code, 1);
 }

@@ -78,3 +78,29 @@ fn explain_every_check() {
             && r.stderr.contains("`invalid-task-size`")
     );
 }
+
+/// An empty `executionRoleArn` is named as empty, not as absent.
+#[test]
+fn an_empty_execution_role_is_called_empty() {
+    let text = r#"{"family": "x", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "1024",
+        "executionRoleArn": "", "containerDefinitions": [{"name": "a", "image": "b", "memory": 256}]}"#;
+    let r = crate::support::run_in(
+        &crate::support::root(),
+        &["plan", "-", "--format", "json"],
+        Some(text),
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        v["findings"][0]["check"], "missing-execution-role",
+        "{}",
+        r.stdout
+    );
+    assert!(
+        v["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`executionRoleArn` is empty"),
+        "{}",
+        r.stdout
+    );
+}

@@ -27,6 +27,12 @@ fn summary_of(dir: &Path) -> String {
             .or_default()
             .push("skipped".into());
     }
+    for i in v["ignored"].as_array().unwrap() {
+        by_file
+            .entry(i["file"].as_str().unwrap().to_string())
+            .or_default()
+            .push(format!("ignored: {}", i["reason"].as_str().unwrap()));
+    }
     for e in v["errors"].as_array().unwrap() {
         by_file
             .entry(e["resource"].as_str().unwrap().to_string())

@@ -120,7 +120,18 @@ pub fn build_plan(inputs: files::Expanded, opts: &PlanOptions) -> Plan {
             .and_then(|doc| planner::plan_document(&doc, opts));
         match planned {
             Ok(d) => docs.push(d),
-            Err(e) if found && e.not_ecs => ignored.push((e.resource, e.message)),
+            Err(e) if found && e.not_ecs => {
+                let what = if e
+                    .hint
+                    .as_deref()
+                    .is_some_and(|h| h.contains("CloudFormation"))
+                {
+                    "a CloudFormation template, not an ECS document"
+                } else {
+                    "not an ECS document"
+                };
+                ignored.push((e.resource, what.to_string()))
+            }
             Err(e) => errors.push(e),
         }
     }

@@ -100,7 +100,68 @@ pub fn expand(args: &[String], filter: &Filter) -> Result<Expanded, String> {
             )),
         }
     }
+    relative_to_cwd(&mut out.origins);
     Ok(out)
+}
+
+/// Each file's path for `--out-dir`: relative to the current directory when it is below it;
+/// the files outside it keep their path below their nearest common ancestor. Two inputs never
+/// share one.
+fn relative_to_cwd(origins: &mut [Origin]) {
+    let cwd = std::env::current_dir().ok();
+    let absolute = |p: &Path| match &cwd {
+        Some(c) if p.is_relative() => c.join(p),
+        _ => p.to_path_buf(),
+    };
+    // Lexically: `a/./b` and `a/../a/b` are one path.
+    let clean = |p: PathBuf| -> PathBuf {
+        let mut out = PathBuf::new();
+        for c in p.components() {
+            match c {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    };
+    let mut outside: Vec<(usize, PathBuf)> = Vec::new();
+    let mut all: Vec<PathBuf> = Vec::new();
+    for (i, o) in origins.iter_mut().enumerate() {
+        let Origin::File { path, relative } = o else {
+            continue;
+        };
+        let abs = clean(absolute(path));
+        all.push(abs.clone());
+        match cwd
+            .as_ref()
+            .and_then(|c| abs.strip_prefix(clean(c.clone())).ok())
+        {
+            Some(rel) if !rel.as_os_str().is_empty() => *relative = rel.to_path_buf(),
+            _ => outside.push((i, abs)),
+        }
+    }
+    if outside.is_empty() {
+        return;
+    }
+    // The nearest common ancestor of every input.
+    let mut common: PathBuf = all[0].parent().map(Path::to_path_buf).unwrap_or_default();
+    for p in &all {
+        while !p.starts_with(&common) {
+            if !common.pop() {
+                break;
+            }
+        }
+    }
+    for (i, abs) in outside {
+        if let Origin::File { relative, .. } = &mut origins[i] {
+            *relative = abs
+                .strip_prefix(&common)
+                .map_or_else(|_| abs.components().skip(1).collect(), Path::to_path_buf);
+        }
+    }
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ignore::Error> {

@@ -81,6 +81,8 @@ const ECS_MARKERS: [&str; 8] = [
 
 fn looks_like_ecs(text: &str) -> bool {
     ECS_MARKERS.iter().any(|m| text.contains(m))
+        || (text.contains("\"family\"")
+            && (text.contains("\"cpu\"") || text.contains("\"memory\"")))
 }
 
 /// A parsed input.

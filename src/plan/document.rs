@@ -121,7 +121,18 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
             .flat_map(|f| f.fix.patch.iter()),
     );
     if opts.registerable {
-        patch.extend(registerable_ops(doc));
+        // A `null` the fixes set a value for is theirs, not a removal.
+        let touched: Vec<String> = patch.iter().map(|op| op_path(op).to_string()).collect();
+        let related = |p: &str| {
+            touched.iter().any(|t| {
+                t == p || t.starts_with(&format!("{p}/")) || p.starts_with(&format!("{t}/"))
+            })
+        };
+        patch.extend(
+            registerable_ops(doc)
+                .into_iter()
+                .filter(|op| !matches!(op, PatchOperation::Remove(r) if related(r.path.as_str()))),
+        );
     }
     let changes = patch
         .iter()
@@ -162,8 +173,9 @@ fn merge<'a>(ops: impl Iterator<Item = &'a PatchOperation>) -> Vec<PatchOperatio
     out
 }
 
-/// `--registerable`: remove `DescribeTaskDefinition`'s read-only fields, keep its `tags`, and
-/// unwrap `taskDefinition`, so the result feeds `register-task-definition --cli-input-json`.
+/// `--registerable`: remove `DescribeTaskDefinition`'s read-only fields and every `null` member,
+/// keep its `tags`, and unwrap `taskDefinition`, so the result feeds
+/// `register-task-definition --cli-input-json`.
 pub fn registerable_ops(doc: &Document) -> Vec<PatchOperation> {
     registerable_ops_for(doc.shape, &doc.value)
 }
@@ -190,6 +202,21 @@ pub fn registerable_ops_for(shape: Shape, value: &Value) -> Vec<PatchOperation> 
             PatchOperation::Remove(RemoveOperation { path })
         })
         .collect();
+    // `null` members: the AWS CLI and SDKs reject them (`Invalid type for parameter ipcMode,
+    // value: None`); absent means the same to ECS.
+    let mut nulls = Vec::new();
+    for (k, v) in obj {
+        if !model::READ_ONLY_TASK_FIELDS.contains(&k.as_str()) {
+            let mut path = base.clone();
+            path.push_back(k);
+            null_members(v, path, &mut nulls);
+        }
+    }
+    ops.extend(
+        nulls
+            .into_iter()
+            .map(|path| PatchOperation::Remove(RemoveOperation { path })),
+    );
     if shape == Shape::DescribeTaskDefinition {
         let tags = value
             .get("tags")
@@ -206,6 +233,43 @@ pub fn registerable_ops_for(shape: Shape, value: &Value) -> Vec<PatchOperation> 
         }));
     }
     ops
+}
+
+/// The path an operation writes or tests.
+fn op_path(op: &PatchOperation) -> &str {
+    match op {
+        PatchOperation::Add(o) => o.path.as_str(),
+        PatchOperation::Remove(o) => o.path.as_str(),
+        PatchOperation::Replace(o) => o.path.as_str(),
+        PatchOperation::Move(o) => o.path.as_str(),
+        PatchOperation::Copy(o) => o.path.as_str(),
+        PatchOperation::Test(o) => o.path.as_str(),
+    }
+}
+
+/// The paths of `value` (at `at`) that are `null` object members, however deep.
+fn null_members(value: &Value, at: PointerBuf, out: &mut Vec<PointerBuf>) {
+    match value {
+        Value::Null => out.push(at),
+        Value::Object(o) => {
+            for (k, v) in o {
+                let mut p = at.clone();
+                p.push_back(k);
+                null_members(v, p, out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                // A `null` element is left in place: removing it would shift the others.
+                if !v.is_null() {
+                    let mut p = at.clone();
+                    p.push_back(i.to_string());
+                    null_members(v, p, out);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The `RegisterTaskDefinition` input for a new revision: `DescribeTaskDefinition` output with
@@ -294,6 +358,33 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({"family": "f", "containerDefinitions": [], "tags": [{"key": "k", "value": "v"}]})
+        );
+    }
+
+    #[test]
+    fn registerable_drops_nulls_but_never_a_fixed_value() {
+        let doc = crate::model::parse(
+            Origin::Stdin,
+            br#"{"taskDefinition": {"family": "f", "ipcMode": null, "pidMode": null, "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
+                "containerDefinitions": [{"name": "a", "image": "x", "memory": 512, "healthCheck": null, "portMappings": [{"containerPort": 80, "hostPort": null}]}]}}"#,
+        )
+        .unwrap();
+        let p = plan_document(
+            &doc,
+            &PlanOptions {
+                registerable: true,
+                materialize: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let text = p.change.unwrap().new_text;
+        assert!(!text.contains("null"), "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["memory"], "1024", "the fix is kept: {text}");
+        assert_eq!(
+            v["containerDefinitions"][0]["portMappings"][0],
+            serde_json::json!({"containerPort": 80})
         );
     }
 }

@@ -71,11 +71,17 @@ pub fn check(td: &TaskDef<'_>, ctx: &Context<'_>) -> Option<Finding> {
     } else {
         Fix::manual("pass `--execution-role-arn ARN` (the document names no AWS account)")
     };
+    // Present but empty says something else than absent: it reads as set, and is not.
+    let what = match td.raw.get("executionRoleArn") {
+        Some(serde_json::Value::String(_)) => "`executionRoleArn` is empty",
+        Some(serde_json::Value::Null) => "`executionRoleArn` is null",
+        _ => "no `executionRoleArn`",
+    };
     Some(Finding::new(
         &INFO,
         td.label(),
         path.clone(),
-        "no `executionRoleArn`: the task starts without the GuardDuty agent sidecar".to_string(),
+        format!("{what}: the task starts without the GuardDuty agent sidecar"),
         fix,
     ))
 }
