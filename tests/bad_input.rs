@@ -155,3 +155,46 @@ fn a_directory_mixing_good_and_bad_files() {
     );
     assert_eq!(walked.code, 1);
 }
+
+/// An input that cannot be read shows on stderr in every format, and SARIF says the run did
+/// not do all it was asked (`executionSuccessful: false`, the error as a notification).
+#[test]
+fn unreadable_inputs_show_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("broken.json"),
+        "{\n  \"family\": \"web\"\n  \"cpu\": \"256\"\n}\n",
+    )
+    .unwrap();
+    for format in ["text", "json", "sarif", "patch"] {
+        let r = run_in(
+            dir.path(),
+            &["plan", "--format", format, "broken.json"],
+            None,
+        );
+        assert_eq!(r.code, 1, "{format}");
+        assert!(
+            r.stderr.contains("`broken.json`") && r.stderr.contains("line 3, column 3"),
+            "{format}: {}",
+            r.stderr
+        );
+    }
+    let r = run_in(
+        dir.path(),
+        &["plan", "--format", "sarif", "broken.json"],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let inv = &v["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false, "{inv}");
+    let note = &inv["toolExecutionNotifications"][0];
+    assert_eq!(note["level"], "error");
+    assert_eq!(
+        note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "broken.json"
+    );
+    assert!(
+        note["message"]["text"].as_str().unwrap().contains("line 3"),
+        "{note}"
+    );
+}

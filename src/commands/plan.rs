@@ -49,10 +49,8 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<i32> {
             (plan, saved)
         }
     };
-    // In JSON-like formats the errors are part of the document; in text they go to stderr.
-    if matches!(format, Format::Text | Format::Patch) {
-        plan.errors.iter().for_each(|e| printer.input_error(e));
-    }
+    // On stderr in every format (JSON and SARIF also carry them in the document).
+    plan.errors.iter().for_each(|e| printer.input_error(e));
     // What a walk left out, with `-v`.
     if printer.verbose {
         for (file, why) in &plan.ignored {

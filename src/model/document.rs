@@ -117,6 +117,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Parses bytes into a document, or says exactly why not.
 pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
     let name = origin.display();
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(InputError::new(
+            name,
+            "UTF-16 text",
+            Some(
+                "save the file as UTF-8 (PowerShell's `Out-File` writes UTF-16 unless told `-Encoding utf8`)",
+            ),
+        ));
+    }
     let (bom, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         Some(rest) => (true, rest),
         None => (false, bytes),
@@ -166,8 +175,8 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
         InputError {
             resource: name.clone(),
             message: format!("{}{at}", e.message),
+            not_ecs: !looks_like_ecs(&text) && !e.message.contains("`containerDefinitions` array"),
             hint: e.hint,
-            not_ecs: !looks_like_ecs(&text),
         }
     })?;
     Ok(Document {
@@ -185,13 +194,39 @@ fn json_error(name: &str, text: &str, e: &serde_json::Error) -> InputError {
     let reason = msg
         .rsplit_once(" at line ")
         .map_or(msg.as_str(), |(r, _)| r);
+    // The text around the error: a placeholder elsewhere in the file says nothing about it.
+    let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
+    let col = e.column().saturating_sub(1).min(line.len());
+    let near: String = line
+        .char_indices()
+        .filter(|(i, _)| i + 3 >= col && *i <= col + 3)
+        .map(|(_, c)| c)
+        .collect();
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    let yaml = first == "---"
+        || (first
+            .split_once(':')
+            .is_some_and(|(k, _)| !k.is_empty() && !k.starts_with(['{', '[', '"']))
+            && !first.starts_with('{'));
     let hint = if text
         .lines()
         .next()
         .is_some_and(|l| l.trim_start().starts_with('$') || l.contains("aws ecs"))
     {
         Some("the first line looks like a shell prompt; keep only the JSON")
-    } else if text.contains("{{") || text.contains("<") || text.contains("${") {
+    } else if yaml && (text.contains("AWSTemplateFormatVersion") || text.contains("Resources:")) {
+        Some(
+            "this is a CloudFormation template in YAML; give the task definition JSON (`aws ecs describe-task-definition`) instead",
+        )
+    } else if yaml {
+        Some("this is YAML, not JSON; convert it, or give the task definition JSON")
+    } else if near.contains("//") || near.contains("/*") {
+        Some("JSON does not allow comments; remove them")
+    } else if near.contains("{{") || near.contains("${") || near.contains('<') {
         Some("template placeholders must be rendered (or quoted) before the file is valid JSON")
     } else if e.classify() == serde_json::error::Category::Eof {
         Some("the file ends early; is it complete?")
@@ -261,13 +296,27 @@ const EXPECTED: &str = "expected an ECS task definition (`containerDefinitions`)
 
 pub fn detect(value: &Value) -> Result<Shape, ShapeError> {
     let Value::Object(obj) = value else {
+        // Terraform's `container_definitions` (and `jsonencode`'d files) hold the containers only.
+        let containers = value.as_array().is_some_and(|a| {
+            !a.is_empty()
+                && a.iter()
+                    .all(|c| c.get("name").is_some() && c.get("image").is_some())
+        });
         return Err(ShapeError {
             pointer: None,
-            message: format!(
-                "the document is {}, {EXPECTED}",
-                sizing::json_type_name(value)
-            ),
-            hint: Some("give one task or service definition per file".into()),
+            message: if containers {
+                format!("the document is a `containerDefinitions` array, {EXPECTED}")
+            } else {
+                format!(
+                    "the document is {}, {EXPECTED}",
+                    sizing::json_type_name(value)
+                )
+            },
+            hint: Some(if containers {
+                "this is a container list (Terraform's `container_definitions`); give the whole task definition (`aws ecs describe-task-definition`)".into()
+            } else {
+                "give one task or service definition per file".into()
+            }),
         });
     };
     if let Some(td) = obj.get("taskDefinition")
@@ -380,6 +429,31 @@ mod tests {
 
     fn err(bytes: &[u8]) -> InputError {
         parse(Origin::Stdin, bytes).unwrap_err()
+    }
+
+    #[test]
+    fn errors_say_what_the_file_is() {
+        let hint = |bytes: &[u8]| err(bytes).hint.unwrap_or_default();
+        assert!(hint(b"family: web\ncpu: 256\n").contains("YAML"));
+        assert!(
+            hint(b"AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  T:\n    Type: AWS::ECS::TaskDefinition\n")
+                .contains("CloudFormation template in YAML")
+        );
+        assert!(hint(b"{\n  // the web task\n  \"family\": \"web\"\n}").contains("comments"));
+        // A placeholder elsewhere is not the cause of a missing comma.
+        let h =
+            hint(b"{\n  \"image\": \"app:${TAG}\",\n  \"family\": \"web\"\n  \"cpu\": \"256\"\n}");
+        assert!(!h.contains("placeholder"), "{h}");
+        assert!(hint(b"{\n  \"cpu\": {{ cpu }}\n}").contains("placeholder"));
+        let utf16 = err(b"\xFF\xFE{\x00}\x00");
+        assert_eq!(utf16.message, "UTF-16 text");
+        let containers = err(br#"[{"name": "web", "image": "nginx", "memory": 512}]"#);
+        assert!(
+            containers.message.contains("`containerDefinitions` array"),
+            "{}",
+            containers.message
+        );
+        assert!(!containers.not_ecs);
     }
 
     #[test]

@@ -106,5 +106,26 @@ pub fn to_value(plan: &Plan) -> serde_json::Value {
         .version(serde_json::json!("2.1.0"))
         .runs(vec![run])
         .build();
-    serde_json::to_value(&sarif).unwrap_or_default()
+    let mut value = serde_json::to_value(&sarif).unwrap_or_default();
+    // The inputs that could not be read: the run did not do all it was asked to.
+    let notifications: Vec<serde_json::Value> = plan
+        .errors
+        .iter()
+        .map(|e| {
+            let text = match &e.hint {
+                Some(h) => format!("{}: {}", e.message, h),
+                None => e.message.clone(),
+            };
+            serde_json::json!({
+                "level": "error",
+                "message": {"text": text},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(&e.resource)}}}],
+            })
+        })
+        .collect();
+    value["runs"][0]["invocations"] = serde_json::json!([{
+        "executionSuccessful": plan.errors.is_empty(),
+        "toolExecutionNotifications": notifications,
+    }]);
+    value
 }
