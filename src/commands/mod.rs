@@ -12,7 +12,7 @@ use crate::check::{self, document::platform_version_too_old};
 use crate::cli::{Cli, Command, FixArgs, LiveArgs};
 use crate::error::{Error, Kind, Result};
 use crate::input::files;
-use crate::model::{self, Origin};
+use crate::model;
 use crate::plan::{self as planner, Plan, PlanOptions};
 use crate::printer::Printer;
 use crate::render::text::Style;
@@ -113,8 +113,8 @@ pub fn build_plan(inputs: files::Expanded, opts: &PlanOptions) -> Plan {
     } = inputs;
     let mut docs = Vec::with_capacity(origins.len());
     let mut ignored = Vec::new();
-    for origin in origins {
-        let found = matches!(&origin, Origin::File { path, .. } if walked.contains(path));
+    for (i, origin) in origins.into_iter().enumerate() {
+        let found = walked.get(i).copied().unwrap_or(false);
         let planned = files::read(&origin)
             .and_then(|bytes| model::parse(origin, &bytes))
             .and_then(|doc| planner::plan_document(&doc, opts));

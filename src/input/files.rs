@@ -5,7 +5,6 @@
 
 use crate::model::{InputError, Origin};
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -25,9 +24,9 @@ pub struct Filter {
 pub struct Expanded {
     pub origins: Vec<Origin>,
     pub errors: Vec<InputError>,
-    /// The files found by walking a directory (not named on the command line): one that is not
-    /// an ECS document is ignored, not an error.
-    pub walked: BTreeSet<PathBuf>,
+    /// For each origin, whether a directory walk found it (it was not named on the command
+    /// line): one that is not an ECS document is ignored, not an error.
+    pub walked: Vec<bool>,
 }
 
 fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>, String> {
@@ -51,6 +50,7 @@ pub fn expand(args: &[String], filter: &Filter) -> Result<Expanded, String> {
     for arg in args {
         if arg == "-" {
             out.origins.push(Origin::Stdin);
+            out.walked.push(false);
             continue;
         }
         let path = PathBuf::from(arg);
@@ -82,7 +82,7 @@ pub fn expand(args: &[String], filter: &Filter) -> Result<Expanded, String> {
                         .strip_prefix(&path)
                         .map(Path::to_path_buf)
                         .unwrap_or_else(|_| f.clone());
-                    out.walked.insert(f.clone());
+                    out.walked.push(true);
                     out.origins.push(Origin::File { path: f, relative });
                 }
             }
@@ -92,6 +92,7 @@ pub fn expand(args: &[String], filter: &Filter) -> Result<Expanded, String> {
                     .map(PathBuf::from)
                     .unwrap_or_else(|| path.clone());
                 out.origins.push(Origin::File { path, relative });
+                out.walked.push(false);
             }
             Err(e) => out.errors.push(InputError::new(
                 arg.clone(),

@@ -466,7 +466,8 @@ mod tests {
         );
         assert!(err(b"[1, 2]").message.contains("the document is an array"));
         assert!(err(b"{\"memory\": 1e309}").message.contains("invalid JSON"));
-        assert!(err(b"\xff\xfe").message.contains("not UTF-8"));
+        assert!(err(b"\xff\xff").message.contains("not UTF-8"));
+        assert_eq!(err(b"\xff\xfe").message, "UTF-16 text");
         let deep = "[".repeat(10_000);
         assert!(err(deep.as_bytes()).message.contains("recursion limit"));
     }
