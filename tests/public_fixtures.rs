@@ -167,3 +167,98 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// `../shared/fixtures/realworld/`: the corpus of real files, what each gets; the files users
+/// feed by mistake, each named on the command line, what the error says it is.
+#[test]
+fn realworld_files() {
+    let Some(dir) = crate::support::shared().map(|s| s.join("fixtures/realworld")) else {
+        crate::support::skipped("../shared/fixtures/realworld is not beside this clone");
+        return;
+    };
+    if !dir.is_dir() {
+        crate::support::skipped("../shared/fixtures/realworld is not there");
+        return;
+    }
+    snap!("realworld-corpus", summary_of(&dir.join("corpus")));
+    let mut lines = Vec::new();
+    let mut files: Vec<_> = walk(&dir.join("mistakes"));
+    files.sort();
+    for f in files {
+        let name = f.file_name().unwrap().to_str().unwrap().to_string();
+        let r = run_in(&dir.join("mistakes"), &["plan", &name], None);
+        assert!(!r.stderr.contains("panicked"), "{name}");
+        let first = r.stderr.lines().next().unwrap_or("").to_string();
+        let hint = r
+            .stderr
+            .lines()
+            .find(|l| l.trim_start().starts_with("hint:"))
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        lines.push(format!("{name}: exit {}\n  {first}\n  {hint}", r.code));
+    }
+    snap!("realworld-mistakes", lines.join("\n") + "\n");
+}
+
+/// Every fixable file of the corpus, applied with `--registerable`: no `null` left, nothing
+/// left to fix when planned again.
+#[test]
+fn realworld_registerable_outputs_plan_clean() {
+    let Some(dir) = crate::support::shared().map(|s| s.join("fixtures/realworld/corpus")) else {
+        crate::support::skipped("../shared/fixtures/realworld is not beside this clone");
+        return;
+    };
+    if !dir.is_dir() {
+        crate::support::skipped("../shared/fixtures/realworld is not there");
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let r = run_in(
+        &dir,
+        &[
+            "apply",
+            "--auto-approve",
+            "--registerable",
+            "--execution-role-arn",
+            "arn:aws:iam::123456789012:role/exec",
+            "--out-dir",
+            out.path().to_str().unwrap(),
+            ".",
+        ],
+        None,
+    );
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let written = walk(out.path());
+    assert!(!written.is_empty());
+    for f in written {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            !has_null(&v),
+            "{}: a null is left for register-task-definition",
+            f.display()
+        );
+        let again = run_in(
+            out.path(),
+            &["plan", "--format", "json", f.to_str().unwrap()],
+            None,
+        );
+        let v: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
+        assert!(
+            v["changes"].as_array().unwrap().is_empty(),
+            "{}: {}",
+            f.display(),
+            again.stdout
+        );
+    }
+}
+
+fn has_null(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Null => true,
+        serde_json::Value::Array(a) => a.iter().any(has_null),
+        serde_json::Value::Object(o) => o.values().any(has_null),
+        _ => false,
+    }
+}

@@ -339,6 +339,8 @@ pub fn detect(value: &Value) -> Result<Shape, ShapeError> {
     }
     let hint = if obj.contains_key("Resources") || obj.contains_key("AWSTemplateFormatVersion") {
         "this looks like a CloudFormation template; give the task definition JSON (`aws ecs describe-task-definition`) instead"
+    } else if obj.contains_key("containerProperties") || obj.contains_key("jobDefinitionName") {
+        "this is an AWS Batch job definition; Runtime Monitoring for Fargate covers ECS tasks, give an ECS task definition"
     } else {
         "fargate-rtm reads the JSON that `aws ecs register-task-definition --cli-input-json` or `create-service --cli-input-json` takes"
     };
