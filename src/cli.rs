@@ -179,6 +179,10 @@ pub struct WalkArgs {
     /// In directories, leave out files whose path below the directory matches GLOB (repeatable)
     #[arg(long = "exclude", value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Ignore named files that are not ECS documents too, as a walk does (for hooks that pass
+    /// every changed `*.json`)
+    #[arg(long)]
+    pub ignore_non_ecs: bool,
 }
 
 impl From<&WalkArgs> for crate::input::files::Filter {
@@ -186,6 +190,7 @@ impl From<&WalkArgs> for crate::input::files::Filter {
         crate::input::files::Filter {
             include: w.include.clone(),
             exclude: w.exclude.clone(),
+            named_like_walked: w.ignore_non_ecs,
         }
     }
 }

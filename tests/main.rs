@@ -19,6 +19,7 @@ mod cli;
 mod document_checks;
 mod fault_injection;
 mod fuzz;
+mod pre_commit_hook;
 mod properties;
 mod public_fixtures;
 mod readme_iam_policies;

@@ -17,6 +17,8 @@ pub const MAX_INPUT_BYTES: u64 = 32 * 1024 * 1024;
 pub struct Filter {
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+    /// Named files too are ignored when they are not ECS documents (`--ignore-non-ecs`).
+    pub named_like_walked: bool,
 }
 
 /// The inputs of a command.
@@ -92,7 +94,7 @@ pub fn expand(args: &[String], filter: &Filter) -> Result<Expanded, String> {
                     .map(PathBuf::from)
                     .unwrap_or_else(|| path.clone());
                 out.origins.push(Origin::File { path, relative });
-                out.walked.push(false);
+                out.walked.push(filter.named_like_walked);
             }
             Err(e) => out.errors.push(InputError::new(
                 arg.clone(),

@@ -5,6 +5,7 @@
 pub mod moto;
 pub mod pty;
 pub mod seed;
+pub mod venv;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
