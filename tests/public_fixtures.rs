@@ -262,3 +262,61 @@ fn has_null(v: &serde_json::Value) -> bool {
         _ => false,
     }
 }
+
+/// `--registerable` outputs are what AWS accepts: each patched task definition of the examples,
+/// the copied fixtures and (when beside this clone) the real-world corpus passes botocore's
+/// `ParamValidator` for `RegisterTaskDefinition`, the check the AWS CLI runs first.
+#[test]
+fn registerable_outputs_pass_the_ecs_api_model() {
+    let mut sources = vec![
+        root().join("examples/task-definitions"),
+        root().join("tests/fixtures/public"),
+    ];
+    match crate::support::shared().map(|s| s.join("fixtures/realworld/corpus")) {
+        Some(d) if d.is_dir() => sources.push(d),
+        _ => crate::support::skipped("../shared/fixtures/realworld: the bundled files only"),
+    }
+    let mut files = Vec::new();
+    let outs: Vec<tempfile::TempDir> = sources
+        .iter()
+        .map(|_| tempfile::tempdir().unwrap())
+        .collect();
+    for (src, out) in sources.iter().zip(&outs) {
+        let r = run_in(
+            src,
+            &[
+                "apply",
+                "--auto-approve",
+                "--registerable",
+                "--execution-role-arn",
+                "arn:aws:iam::123456789012:role/exec",
+                "--out-dir",
+                out.path().to_str().unwrap(),
+                ".",
+            ],
+            None,
+        );
+        assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+        for f in walk(out.path()) {
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+            // Task definitions only (services are `CreateService` input, another operation).
+            if v.get("containerDefinitions").is_some() {
+                files.push(f.display().to_string());
+            }
+        }
+    }
+    assert!(files.len() > 5, "{files:?}");
+    let out = std::process::Command::new(crate::support::moto::venv_python())
+        .arg(root().join("tests/tools/validate_ecs_input.py"))
+        .arg("RegisterTaskDefinition")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -7,7 +7,7 @@ use crate::model::{self, Applicability, Document, InputError, Origin, Resource, 
 use crate::redact;
 use crate::text_patch;
 use json_patch::jsonptr::PointerBuf;
-use json_patch::{AddOperation, MoveOperation, PatchOperation, RemoveOperation};
+use json_patch::{AddOperation, MoveOperation, PatchOperation, RemoveOperation, ReplaceOperation};
 use serde_json::Value;
 
 /// The document with `patch` applied, as text that changes only the patched fields.
@@ -128,6 +128,28 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
                 t == p || t.starts_with(&format!("{p}/")) || p.starts_with(&format!("{t}/"))
             })
         };
+        // The API takes the task size as strings (`"512"`); a number is written as one, from
+        // the value the fixes leave (before the unwrap moves the document).
+        if let Some((base, td)) = task_object(doc) {
+            for key in ["cpu", "memory"] {
+                let ptr = format!("{base}/{key}");
+                let fixed = patch.iter().rev().find_map(|op| match op {
+                    PatchOperation::Replace(r) if r.path.as_str() == ptr => Some(r.value.clone()),
+                    PatchOperation::Add(a) if a.path.as_str() == ptr => Some(a.value.clone()),
+                    _ => None,
+                });
+                let value = fixed.or_else(|| td.get(key).cloned());
+                if let (Some(n), Ok(path)) = (
+                    value.as_ref().and_then(Value::as_u64),
+                    ptr.parse::<PointerBuf>(),
+                ) {
+                    patch.push(PatchOperation::Replace(ReplaceOperation {
+                        path,
+                        value: Value::String(n.to_string()),
+                    }));
+                }
+            }
+        }
         patch.extend(
             registerable_ops(doc)
                 .into_iter()
@@ -217,6 +239,19 @@ pub fn registerable_ops_for(shape: Shape, value: &Value) -> Vec<PatchOperation> 
             .into_iter()
             .map(|path| PatchOperation::Remove(RemoveOperation { path })),
     );
+    // A member spelled in another case (ecspresso reads `Tags`; the API takes `tags` only).
+    for k in obj.keys() {
+        if let Some(member) = REGISTER_MEMBERS
+            .iter()
+            .find(|m| *m != k && m.eq_ignore_ascii_case(k) && !obj.contains_key(**m))
+        {
+            let mut from = base.clone();
+            from.push_back(k);
+            let mut path = base.clone();
+            path.push_back(*member);
+            ops.push(PatchOperation::Move(MoveOperation { from, path }));
+        }
+    }
     if shape == Shape::DescribeTaskDefinition {
         let tags = value
             .get("tags")
@@ -234,6 +269,43 @@ pub fn registerable_ops_for(shape: Shape, value: &Value) -> Vec<PatchOperation> 
     }
     ops
 }
+
+/// The task definition object of a task-definition document and its pointer (`""` or
+/// `/taskDefinition`).
+fn task_object(doc: &Document) -> Option<(String, &serde_json::Map<String, Value>)> {
+    match doc.shape {
+        Shape::TaskDefinition => doc.value.as_object().map(|o| (String::new(), o)),
+        Shape::DescribeTaskDefinition => doc
+            .value
+            .get("taskDefinition")
+            .and_then(Value::as_object)
+            .map(|o| ("/taskDefinition".to_string(), o)),
+        _ => None,
+    }
+}
+
+/// The members of `RegisterTaskDefinition`'s input (the ECS API model).
+const REGISTER_MEMBERS: [&str; 19] = [
+    "family",
+    "taskRoleArn",
+    "executionRoleArn",
+    "networkMode",
+    "containerDefinitions",
+    "volumes",
+    "placementConstraints",
+    "requiresCompatibilities",
+    "cpu",
+    "memory",
+    "tags",
+    "pidMode",
+    "ipcMode",
+    "proxyConfiguration",
+    "inferenceAccelerators",
+    "ephemeralStorage",
+    "runtimePlatform",
+    "enableFaultInjection",
+    "trustedExecutionConfiguration",
+];
 
 /// The path an operation writes or tests.
 fn op_path(op: &PatchOperation) -> &str {

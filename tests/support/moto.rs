@@ -15,6 +15,11 @@ pub const ACCOUNT: &str = "123456789012";
 
 /// `moto_server` from a venv the tests create themselves (once per target directory), or from
 /// `FARGATE_RTM_MOTO_SERVER` when set.
+/// The Python of the moto venv (botocore comes with moto).
+pub fn venv_python() -> PathBuf {
+    moto_server().parent().unwrap().join("python")
+}
+
 fn moto_server() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
