@@ -9,6 +9,8 @@
 #[allow(dead_code)]
 #[path = "../tests/support/moto.rs"]
 mod moto;
+#[path = "../tests/support/venv.rs"]
+mod venv;
 
 /// What `moto::Moto::run` returns (in the tests, `support::Run`).
 pub struct Run {

@@ -3,7 +3,9 @@
 //! and passes a commit that touches only other JSON.
 
 use crate::support::root;
-use crate::support::venv::{PRE_COMMIT_VERSION, tool};
+use crate::support::venv::tool;
+
+const PRE_COMMIT_VERSION: &str = "4.7.0";
 use std::path::Path;
 use std::process::Command;
 
@@ -21,7 +23,11 @@ fn git(dir: &Path, args: &[&str]) {
 }
 
 fn try_repo(dir: &Path, home: &Path, files: &[&str]) -> (i32, String) {
-    let pre_commit = tool("pre-commit", PRE_COMMIT_VERSION, "pre-commit");
+    let pre_commit = tool(
+        &format!("pre-commit-venv-{PRE_COMMIT_VERSION}"),
+        &format!("pre-commit=={PRE_COMMIT_VERSION}"),
+        "pre-commit",
+    );
     let bin = Path::new(env!("CARGO_BIN_EXE_fargate-rtm"))
         .parent()
         .unwrap()

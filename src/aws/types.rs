@@ -307,6 +307,14 @@ pub struct ScpLevel {
     pub policies: Vec<Policy>,
 }
 
+impl SgRule {
+    /// The rule covers TCP 443 (all protocols, or TCP over a range holding 443).
+    pub fn allows_https(&self) -> bool {
+        self.protocol == "-1"
+            || (self.protocol == "tcp" && self.from_port <= 443 && self.to_port >= 443)
+    }
+}
+
 impl Vpc {
     /// Every IPv4 CIDR of the VPC, the primary first.
     pub fn cidrs(&self) -> Vec<String> {

@@ -13,51 +13,24 @@ pub const MOTO_VERSION: &str = "5.2.5";
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
 
-/// `moto_server` from a venv the tests create themselves (once per target directory), or from
-/// `FARGATE_RTM_MOTO_SERVER` when set.
 /// The Python of the moto venv (botocore comes with moto).
 pub fn venv_python() -> PathBuf {
     moto_server().parent().unwrap().join("python")
 }
 
+/// `moto_server` from a venv the tests create themselves (once per target directory), or from
+/// `FARGATE_RTM_MOTO_SERVER` when set.
 fn moto_server() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         if let Some(p) = std::env::var_os("FARGATE_RTM_MOTO_SERVER") {
             return PathBuf::from(p);
         }
-        let venv =
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-venv-{MOTO_VERSION}"));
-        let bin = venv.join("bin/moto_server");
-        if bin.is_file() {
-            return bin;
-        }
-        let log = PathBuf::from(format!("{}.log", venv.display()));
-        let run = |cmd: &mut Command| {
-            let out = cmd
-                .output()
-                .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-            std::fs::write(&log, [&out.stdout[..], &out.stderr[..]].concat()).ok();
-            assert!(
-                out.status.success(),
-                "{cmd:?} failed; see {}",
-                log.display()
-            );
-        };
-        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-        run(Command::new(&python).args(["-m", "venv"]).arg(&venv));
-        run(Command::new(venv.join("bin/pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
+        super::venv::tool(
+            &format!("moto-venv-{MOTO_VERSION}"),
             &format!("moto[server]=={MOTO_VERSION}"),
-        ]));
-        assert!(
-            bin.is_file(),
-            "moto_server missing after install; see {}",
-            log.display()
-        );
-        bin
+            "moto_server",
+        )
     })
 }
 

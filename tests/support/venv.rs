@@ -5,13 +5,12 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
 
-pub const PRE_COMMIT_VERSION: &str = "4.7.0";
-
-/// The executable `bin` of PyPI package `package==version`, installed on first use.
-pub fn tool(package: &str, version: &str, bin: &str) -> PathBuf {
+/// The executable `bin` of the venv `name` (under the target directory) holding the pinned PyPI
+/// `requirement` (`pre-commit==4.7.0`), installed on first use.
+pub fn tool(name: &str, requirement: &str, bin: &str) -> PathBuf {
     static LOCK: Mutex<()> = Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{package}-venv-{version}"));
+    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let exe = venv.join("bin").join(bin);
     if exe.is_file() {
         return exe;
@@ -34,7 +33,7 @@ pub fn tool(package: &str, version: &str, bin: &str) -> PathBuf {
         "install",
         "--quiet",
         "--disable-pip-version-check",
-        &format!("{package}=={version}"),
+        requirement,
     ]));
     assert!(
         exe.is_file(),

@@ -3,7 +3,9 @@
 //! download on the S3 gateway endpoint, telemetry on a `guardduty-data` endpoint you created.
 
 use super::path::{self, S3};
-use super::{AccountContext, Ask, TELEMETRY_ACTION, agent_asks, finding, not_checked};
+use super::{
+    AccountContext, Ask, TELEMETRY_ACTION, agent_asks, finding, network_or_not_checked, not_checked,
+};
 use crate::aws::VpcEndpoint;
 use crate::check::Outcome;
 use crate::check::{Check, Runner};
@@ -52,19 +54,8 @@ pub fn layer_bucket(partition: &str, region: &str) -> String {
 pub fn check(ctx: &AccountContext<'_>) -> Outcome {
     let mut out = Outcome::default();
     let inv = ctx.inventory;
-    let net = match &inv.network {
-        Ok(n) => n,
-        Err(e) => {
-            for svc in inv.fargate_services().filter(|s| s.network.is_some()) {
-                out.not_checked.push(not_checked(
-                    &INFO,
-                    &svc.arn,
-                    format!("service `{}`", svc.name),
-                    e.to_string(),
-                ));
-            }
-            return out;
-        }
+    let Some(net) = network_or_not_checked(&INFO, inv, &mut out) else {
+        return out;
     };
     let region = &inv.region;
     let mut seen: Vec<(String, String)> = Vec::new();

@@ -2,8 +2,8 @@
 //! use must admit TCP 443 from the tasks (their security group, or their subnet's CIDR).
 
 use super::path;
-use super::{AccountContext, finding, not_checked};
-use crate::aws::{SgRule, VpcEndpoint};
+use super::{AccountContext, finding, network_or_not_checked, not_checked};
+use crate::aws::VpcEndpoint;
 use crate::check::Outcome;
 use crate::check::{Check, Runner};
 use crate::cidr;
@@ -34,27 +34,11 @@ pub const CHECK: Check = Check {
     run: Runner::Account(check),
 };
 
-fn https(rule: &SgRule) -> bool {
-    rule.protocol == "-1"
-        || (rule.protocol == "tcp" && rule.from_port <= 443 && rule.to_port >= 443)
-}
-
 pub fn check(ctx: &AccountContext<'_>) -> Outcome {
     let mut out = Outcome::default();
     let inv = ctx.inventory;
-    let net = match &inv.network {
-        Ok(n) => n,
-        Err(e) => {
-            for svc in inv.fargate_services().filter(|s| s.network.is_some()) {
-                out.not_checked.push(not_checked(
-                    &INFO,
-                    &svc.arn,
-                    format!("service `{}`", svc.name),
-                    e.to_string(),
-                ));
-            }
-            return out;
-        }
+    let Some(net) = network_or_not_checked(&INFO, inv, &mut out) else {
+        return out;
     };
     for svc in inv.fargate_services() {
         let Some(vpc) = &svc.network else { continue };
@@ -84,7 +68,7 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                 }
                 let subnet = &p.subnet.cidr;
                 let admits = groups.iter().flat_map(|g| g.ingress.iter()).any(|r| {
-                    https(r)
+                    r.allows_https()
                         && (r.groups.iter().any(|g| vpc.security_groups.contains(g))
                             || r.cidrs.iter().any(|c| cidr::contains(c, subnet)))
                 });

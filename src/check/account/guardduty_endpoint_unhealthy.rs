@@ -3,7 +3,6 @@
 //! agent may use link-local connectivity instead).
 
 use super::{AccountContext, finding, not_checked, runtime_monitoring_disabled};
-use crate::aws::SgRule;
 use crate::check::Outcome;
 use crate::check::{Check, Runner};
 use crate::cidr;
@@ -39,11 +38,6 @@ pub const CHECK: Check = Check {
     info: &INFO,
     run: Runner::Account(check),
 };
-
-fn https(rule: &SgRule) -> bool {
-    rule.protocol == "-1"
-        || (rule.protocol == "tcp" && rule.from_port <= 443 && rule.to_port >= 443)
-}
 
 pub fn check(ctx: &AccountContext<'_>) -> Outcome {
     let mut out = Outcome::default();
@@ -127,7 +121,7 @@ pub fn check(ctx: &AccountContext<'_>) -> Outcome {
                 !groups
                     .iter()
                     .flat_map(|g| g.ingress.iter())
-                    .any(|r| https(r) && r.cidrs.iter().any(|rc| cidr::contains(rc, c)))
+                    .any(|r| r.allows_https() && r.cidrs.iter().any(|rc| cidr::contains(rc, c)))
             })
             .cloned()
             .collect();

@@ -115,6 +115,29 @@ impl Ask {
     }
 }
 
+/// The region's network, or (when it could not be read) a "not checked" for each Fargate
+/// service with a network, so no service passes a network check unread.
+pub fn network_or_not_checked<'a>(
+    check: &'static CheckInfo,
+    inv: &'a Inventory,
+    out: &mut crate::check::Outcome,
+) -> Option<&'a crate::model::inventory::Network> {
+    match &inv.network {
+        Ok(n) => Some(n),
+        Err(e) => {
+            for svc in inv.fargate_services().filter(|s| s.network.is_some()) {
+                out.not_checked.push(not_checked(
+                    check,
+                    &svc.arn,
+                    format!("service `{}`", svc.name),
+                    e.to_string(),
+                ));
+            }
+            None
+        }
+    }
+}
+
 pub fn not_checked(
     check: &'static CheckInfo,
     resource: &str,

@@ -3,7 +3,7 @@
 //! lowest first; the first rule that matches decides, and the last (`*`) denies.
 
 use super::path::{self, Ecr, S3};
-use super::{AccountContext, finding, not_checked};
+use super::{AccountContext, finding, network_or_not_checked, not_checked};
 use crate::aws::{NetworkAcl, Subnet};
 use crate::check::Outcome;
 use crate::check::{Check, Runner};
@@ -114,19 +114,8 @@ fn acl_of<'a>(net: &'a Network, subnet: &Subnet) -> Option<&'a NetworkAcl> {
 pub fn check(ctx: &AccountContext<'_>) -> Outcome {
     let mut out = Outcome::default();
     let inv = ctx.inventory;
-    let net = match &inv.network {
-        Ok(n) => n,
-        Err(e) => {
-            for svc in inv.fargate_services().filter(|s| s.network.is_some()) {
-                out.not_checked.push(not_checked(
-                    &INFO,
-                    &svc.arn,
-                    format!("service `{}`", svc.name),
-                    e.to_string(),
-                ));
-            }
-            return out;
-        }
+    let Some(net) = network_or_not_checked(&INFO, inv, &mut out) else {
+        return out;
     };
     for svc in inv.fargate_services() {
         let Some(vpc) = &svc.network else { continue };

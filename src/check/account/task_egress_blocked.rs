@@ -49,11 +49,6 @@ pub const CHECK: Check = Check {
     run: Runner::Account(check),
 };
 
-fn https(rule: &SgRule) -> bool {
-    rule.protocol == "-1"
-        || (rule.protocol == "tcp" && rule.from_port <= 443 && rule.to_port >= 443)
-}
-
 /// Where a request goes.
 enum Dest<'a> {
     Endpoint(&'a VpcEndpoint),
@@ -93,7 +88,7 @@ fn verdict(net: &Network, groups: &[&SecurityGroup], dest: &Dest<'_>) -> Verdict
         groups
             .iter()
             .flat_map(|g| g.egress.iter())
-            .filter(|r| https(r))
+            .filter(|r| r.allows_https())
     };
     let anywhere = |r: &SgRule| r.cidrs.iter().any(|c| c == "0.0.0.0/0");
     match dest {
