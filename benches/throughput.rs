@@ -1,4 +1,5 @@
-//! Offline throughput: `cargo bench --bench throughput [-- --files N]`.
+//! Offline throughput: `cargo bench --bench throughput [-- --files N]`; a monorepo walk:
+//! `cargo bench --bench throughput -- --monorepo 20000`.
 //!
 //! Generates N task and service definitions (mixed shapes, size forms, indentation and
 //! failures) in a temporary directory, then measures, each in a fresh child process so that
@@ -139,6 +140,36 @@ fn generate(dir: &Path, n: usize) -> u64 {
     bytes
 }
 
+/// A monorepo of `n` files: 10% ECS documents under `services/`, 60% other JSON (package
+/// manifests, TypeScript configs, translations, SARIF reports) beside them, 30% under
+/// `node_modules/` and a git-ignored `dist/`, which a walk never reads.
+fn generate_monorepo(dir: &Path, n: usize) -> u64 {
+    let mut bytes = generate(&dir.join("services"), n / 10);
+    let other = |i: usize| -> String {
+        match i % 4 {
+            0 => format!("{{\"name\": \"pkg-{i}\", \"version\": \"1.0.{i}\", \"scripts\": {{\"test\": \"jest\"}}, \"dependencies\": {{\"react\": \"^18\"}}}}"),
+            1 => "{\n  // TypeScript allows comments\n  \"compilerOptions\": {\"strict\": true, \"target\": \"es2022\"}\n}\n".to_string(),
+            2 => format!("{{\"greeting\": \"Hello ${{name}}\", \"count\": \"{i} items\"}}"),
+            _ => "{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"eslint\"}}, \"results\": []}]}".to_string(),
+        }
+    };
+    for i in 0..n * 6 / 10 {
+        let sub = dir.join(format!("web/app{:03}", i / 500));
+        std::fs::create_dir_all(&sub).unwrap();
+        let text = other(i);
+        bytes += text.len() as u64;
+        std::fs::write(sub.join(format!("f{i:06}.json")), text).unwrap();
+    }
+    std::fs::write(dir.join(".gitignore"), "dist/\n").unwrap();
+    for i in 0..n * 3 / 10 {
+        let top = if i % 2 == 0 { "node_modules" } else { "dist" };
+        let sub = dir.join(format!("{top}/m{:03}", i / 500));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join(format!("package-{i:06}.json")), other(i)).unwrap();
+    }
+    bytes
+}
+
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
@@ -275,6 +306,23 @@ fn main() {
     };
     // `--dir DIR` keeps the generated files (for profiling a phase: `--phase plan DIR`).
     let keep = arg("--dir").map(PathBuf::from);
+    // `--monorepo N`: `plan .` over N files of which 10% are ECS documents, against a bare read
+    // and parse of those ECS documents alone.
+    if let Some(n) = arg("--monorepo").and_then(|n| n.parse::<usize>().ok()) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = keep.unwrap_or_else(|| tmp.path().to_path_buf());
+        generate_monorepo(&dir, n);
+        println!("monorepo of {n} files: {} ECS documents", n / 10);
+        let (parse_s, _) = measure("parse", &dir.join("services"));
+        let (plan_s, plan_kib) = measure("plan", &dir);
+        println!("bare read + parse of the ECS documents   {parse_s:.3} s");
+        println!(
+            "plan --format json . (walk, ignore the rest) {plan_s:.3} s, {:.1} MiB",
+            plan_kib as f64 / 1024.0
+        );
+        println!("ratio: {:.2}", plan_s / parse_s);
+        return;
+    }
     let mut rows: Vec<Row> = Vec::new();
     for &n in &sizes {
         let tmp = tempfile::tempdir().unwrap();

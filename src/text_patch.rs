@@ -281,6 +281,14 @@ fn edit_for(text: &str, op: &PatchOperation) -> Option<(usize, usize, String)> {
                         b - a
                     };
                     let sep = &text[key_end..v_start];
+                    // Spaces left after a comma at a line's end are not copied: an inserted
+                    // member never brings trailing whitespace.
+                    let indent_from = match indent_from.find('\n') {
+                        Some(nl) if indent_from[..nl].trim_matches([' ', '\t']).is_empty() => {
+                            &indent_from[nl..]
+                        }
+                        _ => indent_from,
+                    };
                     Some((
                         last_end,
                         last_end,
@@ -425,6 +433,19 @@ pub fn unwrap_member(text: &str, key: &str, expected: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_inserted_member_brings_no_trailing_whitespace() {
+        let text = "{\n  \"a\": 1, \n  \"b\": 2\n}\n";
+        let op: PatchOperation =
+            serde_json::from_value(serde_json::json!({"op": "add", "path": "/c", "value": 3}))
+                .unwrap();
+        let (start, end, insert) = edit_for(text, &op).unwrap();
+        let out = format!("{}{insert}{}", &text[..start], &text[end..]);
+        let trailing = |t: &str| t.lines().filter(|l| l.ends_with(' ')).count();
+        assert_eq!(trailing(&out), trailing(text), "{out:?}");
+        assert!(out.contains("\"b\": 2,\n  \"c\": 3"), "{out:?}");
+    }
     use json_patch::jsonptr::PointerBuf;
     use serde_json::json;
 

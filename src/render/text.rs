@@ -376,6 +376,18 @@ pub fn summary(plan: &Plan) -> String {
     if !plan.errors.is_empty() {
         parts[0].push_str(&format!(", {} failed", plan.errors.len()));
     }
+    // A value that cannot be read makes the exit code 1, as a failed input does: say so here.
+    let unreadable = plan
+        .docs
+        .iter()
+        .filter(|d| d.findings.iter().any(|f| f.unreadable))
+        .count();
+    if unreadable > 0 {
+        parts[0].push_str(&format!(
+            ", {} with values that cannot be read",
+            plural(unreadable, "document", "documents")
+        ));
+    }
     if !plan.ignored.is_empty() {
         parts[0].push_str(&format!(
             " ({} ignored: not ECS documents)",
