@@ -144,3 +144,58 @@ fn include_and_exclude_refine_the_walk() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("--include a{b"), "{}", r.stderr);
 }
+
+/// The shortcut that ignores a walked file without parsing it never takes an ECS document (or a
+/// broken one, or a CloudFormation template) for other JSON.
+#[test]
+fn no_ecs_document_is_ignored_unparsed() {
+    fn json_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                json_files(&p, out);
+            } else if p.extension().is_some_and(|e| e == "json") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for d in [
+        "examples",
+        "tests/fixtures/public",
+        "tests/fixtures/checks",
+        "tests/fixtures/account",
+    ] {
+        json_files(&root().join(d), &mut files);
+    }
+    assert!(files.len() > 40);
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        assert!(
+            !fargate_rtm::model::clearly_not_ecs(&bytes),
+            "{}",
+            f.display()
+        );
+    }
+    for text in [
+        "{\"family\": \"web\" \"cpu\": \"256\"}",
+        "{\"serviceName\": \"web\",}",
+        "{\"AWSTemplateFormatVersion\": \"2010-09-09\"}",
+        "[{\"name\": \"web\", \"image\": \"nginx\", \"portMappings\": []}]",
+    ] {
+        assert!(
+            !fargate_rtm::model::clearly_not_ecs(text.as_bytes()),
+            "{text}"
+        );
+    }
+    for text in [
+        "{\"name\": \"app\", \"version\": \"1.0.0\"}",
+        "",
+        "{\"greeting\": \"hi\"}",
+    ] {
+        assert!(
+            fargate_rtm::model::clearly_not_ecs(text.as_bytes()),
+            "{text}"
+        );
+    }
+}

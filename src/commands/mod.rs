@@ -115,9 +115,20 @@ pub fn build_plan(inputs: files::Expanded, opts: &PlanOptions) -> Plan {
     let mut ignored = Vec::new();
     for (i, origin) in origins.into_iter().enumerate() {
         let found = walked.get(i).copied().unwrap_or(false);
-        let planned = files::read(&origin)
-            .and_then(|bytes| model::parse(origin, &bytes))
-            .and_then(|doc| planner::plan_document(&doc, opts));
+        let bytes = match files::read(&origin) {
+            Ok(b) => b,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        // Most JSON in a repository is not ECS: known without parsing it.
+        if found && model::clearly_not_ecs(&bytes) {
+            ignored.push((origin.display(), "not an ECS document".to_string()));
+            continue;
+        }
+        let planned =
+            model::parse(origin, &bytes).and_then(|doc| planner::plan_document(&doc, opts));
         match planned {
             Ok(d) => docs.push(d),
             Err(e) if found && e.not_ecs => {

@@ -79,6 +79,35 @@ const ECS_MARKERS: [&str; 8] = [
     "networkConfiguration",
 ];
 
+/// True when `bytes` cannot be an ECS document and holds nothing that looks like one: none of
+/// the keys `detect` needs, no ECS marker, no CloudFormation, not UTF-16. A directory walk then
+/// ignores the file without parsing it, with the same outcome a parse would have.
+pub fn clearly_not_ecs(bytes: &[u8]) -> bool {
+    use memchr::memmem::Finder;
+    static FINDERS: std::sync::OnceLock<Vec<Finder<'static>>> = std::sync::OnceLock::new();
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return false;
+    }
+    let finders = FINDERS.get_or_init(|| {
+        [
+            "taskDefinition",
+            "containerDefinitions",
+            "services",
+            "Resources",
+        ]
+        .iter()
+        .chain(SERVICE_KEYS)
+        .map(|k| format!("\"{k}\""))
+        .chain(ECS_MARKERS.iter().map(|m| m.to_string()))
+        .chain(["AWSTemplateFormatVersion".to_string()])
+        .map(|n| Finder::new(n.as_bytes()).into_owned())
+        .collect()
+    });
+    let has = |n: &str| memchr::memmem::find(bytes, n.as_bytes()).is_some();
+    !(finders.iter().any(|f| f.find(bytes).is_some())
+        || (has("\"family\"") && (has("\"cpu\"") || has("\"memory\""))))
+}
+
 fn looks_like_ecs(text: &str) -> bool {
     ECS_MARKERS.iter().any(|m| text.contains(m))
         || (text.contains("\"family\"")

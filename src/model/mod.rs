@@ -10,8 +10,8 @@ pub mod service;
 pub mod task_definition;
 
 pub use document::{
-    Document, InputError, Origin, READ_ONLY_TASK_FIELDS, Resource, Shape, ShapeError, detect,
-    parse, resources, sha256_hex,
+    Document, InputError, Origin, READ_ONLY_TASK_FIELDS, Resource, Shape, ShapeError,
+    clearly_not_ecs, detect, parse, resources, sha256_hex,
 };
 pub use finding::{Applicability, CheckInfo, Finding, Fix, NotChecked, Severity};
 pub use service::Service;
