@@ -80,6 +80,7 @@ pub static REGISTRY: &[Check] = &[
     document::size_outside_agent_table::CHECK,
     document::missing_execution_role::CHECK,
     document::platform_version_too_old::CHECK,
+    document::deployment_on_old_platform::CHECK,
     account::execution_role_lacks_ecr_access::CHECK,
     account::boundary_blocks_agent::CHECK,
     account::scp_blocks_agent::CHECK,

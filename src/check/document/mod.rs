@@ -1,6 +1,7 @@
 //! Checks on one task or service definition (file mode, and the documents of an account).
 
 pub mod agent_memory_headroom;
+pub mod deployment_on_old_platform;
 pub mod invalid_task_size;
 pub mod missing_execution_role;
 pub mod missing_task_size;
