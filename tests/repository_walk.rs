@@ -41,11 +41,17 @@ fn repository() -> tempfile::TempDir {
     );
     write(d, "locales/en.json", r#"{"greeting": "Hello ${name}"}"#);
     write(d, "empty.json", "");
-    // Never read: dependencies, a git-ignored build folder, a hidden folder.
-    write(d, "node_modules/lib/task.json", "{ not json");
+    // GitHub's deploy workflow keeps its task definition in a hidden folder: read.
+    write(d, ".aws/task-definition.json", &td);
+    // Never read: dependencies, a git-ignored build folder, version control.
+    write(
+        d,
+        "node_modules/lib/task.json",
+        "{\"containerDefinitions\": ",
+    );
     write(d, ".gitignore", "build/\n");
-    write(d, "build/task.json", "{ not json");
-    write(d, ".cache/task.json", "{ not json");
+    write(d, "build/task.json", "{\"containerDefinitions\": ");
+    write(d, ".git/info/task.json", "{\"containerDefinitions\": ");
     dir
 }
 
@@ -126,6 +132,8 @@ fn include_and_exclude_refine_the_walk() {
             ".",
             "--exclude",
             "deploy/web.json",
+            "--exclude",
+            ".aws/**",
             "--format",
             "json",
         ],

@@ -1,6 +1,6 @@
 //! Files into documents: command-line paths expanded (directories walked as ripgrep walks them:
-//! every `*.json` below that `.gitignore`, `.ignore`, hidden names and `node_modules` leave,
-//! sorted), bytes read (standard input at most once). This is an
+//! every `*.json` below that `.gitignore`, `.ignore`, `node_modules` and `.git` leave, hidden
+//! folders included, sorted), bytes read (standard input at most once). This is an
 //! edge module: it reads the file system; parsing is `model::document::parse`.
 
 use crate::model::{InputError, Origin};
@@ -43,8 +43,9 @@ fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>, String> {
 }
 
 /// Expands the command-line paths into the list of inputs, in order. Directories are walked as
-/// ripgrep walks them: `.gitignore`, `.ignore` and hidden files are respected, `node_modules`
-/// is skipped, symlinked directories are not followed; every `*.json` left is an input.
+/// ripgrep walks them (`.gitignore` and `.ignore` are respected, symlinked directories are not
+/// followed) but for hidden folders, which are walked (`.aws/task-definition.json`) except
+/// version control ones; `node_modules` is skipped. Every `*.json` left is an input.
 pub fn expand(args: &[String], filter: &Filter) -> Result<Expanded, String> {
     let include = globs(&filter.include, "--include")?;
     let exclude = globs(&filter.exclude, "--exclude")?;
@@ -170,10 +171,18 @@ fn relative_to_cwd(origins: &mut [Origin]) {
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ignore::Error> {
     let walker = ignore::WalkBuilder::new(dir)
         .standard_filters(true)
+        // Hidden folders are walked: GitHub's ECS deploy workflow keeps the task definition in
+        // `.aws/task-definition.json`. Version control folders are not.
+        .hidden(false)
         // `.gitignore` counts outside a git checkout too (a downloaded tree, a CI workspace).
         .require_git(false)
         .follow_links(false)
-        .filter_entry(|e| e.file_name() != "node_modules")
+        .filter_entry(|e| {
+            !matches!(
+                e.file_name().to_str(),
+                Some("node_modules" | ".git" | ".hg" | ".svn")
+            )
+        })
         .build();
     for entry in walker {
         let entry = entry?;
