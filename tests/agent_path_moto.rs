@@ -6,7 +6,7 @@
 
 use crate::support::block;
 use crate::support::moto::{Moto, REGION};
-use crate::support::seed::{Net, RolePolicy, Setup, seeded};
+use crate::support::seed::{Net, RolePolicy, Setup, https_group, revoke_all_egress, seeded};
 use aws_sdk_ec2::Client as Ec2;
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, PrefixListId, RuleAction};
 use serde_json::{Value, json};
@@ -260,22 +260,7 @@ async fn open_dkr_endpoint_beside_nat(ec2: &Ec2, iam: &aws_sdk_iam::Client) {
 
 async fn dkr_endpoint(ec2: &Ec2, _: &aws_sdk_iam::Client, perimeter: bool) {
     let (subnet, vpc, _) = task_subnet(ec2).await;
-    let g = ec2
-        .create_security_group()
-        .group_name("dkr")
-        .description("HTTPS from the VPC")
-        .vpc_id(&vpc)
-        .send()
-        .await
-        .unwrap()
-        .group_id
-        .unwrap();
-    ec2.authorize_security_group_ingress()
-        .group_id(&g)
-        .ip_permissions(https_from("10.0.0.0/16"))
-        .send()
-        .await
-        .unwrap();
+    let g = https_group(ec2, &vpc, "dkr").await;
     let mut req = ec2
         .create_vpc_endpoint()
         .vpc_id(vpc)
@@ -377,19 +362,7 @@ async fn acl_with_outbound(ec2: &Ec2, _: &aws_sdk_iam::Client) {
 /// The task group's only egress: HTTPS to the S3 prefix list (ECR's API is elsewhere).
 async fn egress_to_s3_only(ec2: &Ec2, _: &aws_sdk_iam::Client) {
     let g = group(ec2, "task").await;
-    let groups = ec2
-        .describe_security_groups()
-        .group_ids(&g)
-        .send()
-        .await
-        .unwrap();
-    let perms = groups.security_groups()[0].ip_permissions_egress().to_vec();
-    ec2.revoke_security_group_egress()
-        .group_id(&g)
-        .set_ip_permissions(Some(perms))
-        .send()
-        .await
-        .unwrap();
+    revoke_all_egress(ec2, &g).await;
     let pl = ec2
         .describe_managed_prefix_lists()
         .filters(filter(

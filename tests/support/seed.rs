@@ -76,6 +76,56 @@ fn trust() -> String {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}).to_string()
 }
 
+/// A security group `name` in `vpc` admitting TCP 443 from the VPC (`10.0.0.0/16`), as ECR's
+/// guide asks of an endpoint's group; returns its id.
+pub async fn https_group(ec2: &aws_sdk_ec2::Client, vpc: &str, name: &str) -> String {
+    let group = ec2
+        .create_security_group()
+        .group_name(name)
+        .description("HTTPS from the VPC")
+        .vpc_id(vpc)
+        .send()
+        .await
+        .unwrap()
+        .group_id
+        .unwrap();
+    ec2.authorize_security_group_ingress()
+        .group_id(&group)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(443)
+                .to_port(443)
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("10.0.0.0/16")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    group
+}
+
+/// Removes every egress rule of `group` (a new group allows all outbound traffic).
+pub async fn revoke_all_egress(ec2: &aws_sdk_ec2::Client, group: &str) {
+    let groups = ec2
+        .describe_security_groups()
+        .group_ids(group)
+        .send()
+        .await
+        .unwrap();
+    let perms = groups.security_groups()[0].ip_permissions_egress().to_vec();
+    ec2.revoke_security_group_egress()
+        .group_id(group)
+        .set_ip_permissions(Some(perms))
+        .send()
+        .await
+        .unwrap();
+}
+
 pub async fn seed(conf: &aws_config::SdkConfig, s: &Setup) {
     let ec2 = aws_sdk_ec2::Client::new(conf);
     let ecs = aws_sdk_ecs::Client::new(conf);
@@ -156,33 +206,7 @@ pub async fn seed(conf: &aws_config::SdkConfig, s: &Setup) {
         Net::Private => {}
         Net::PrivateWithEndpoints => {
             // The endpoints' group admits HTTPS from the VPC, as ECR's guide asks.
-            let group = ec2
-                .create_security_group()
-                .group_name("ecr-endpoints")
-                .description("HTTPS from the VPC")
-                .vpc_id(&vpc)
-                .send()
-                .await
-                .unwrap()
-                .group_id
-                .unwrap();
-            ec2.authorize_security_group_ingress()
-                .group_id(&group)
-                .ip_permissions(
-                    aws_sdk_ec2::types::IpPermission::builder()
-                        .ip_protocol("tcp")
-                        .from_port(443)
-                        .to_port(443)
-                        .ip_ranges(
-                            aws_sdk_ec2::types::IpRange::builder()
-                                .cidr_ip("10.0.0.0/16")
-                                .build(),
-                        )
-                        .build(),
-                )
-                .send()
-                .await
-                .unwrap();
+            let group = https_group(&ec2, &vpc, "ecr-endpoints").await;
             for svc in ["ecr.api", "ecr.dkr"] {
                 ec2.create_vpc_endpoint()
                     .vpc_id(&vpc)
@@ -216,19 +240,7 @@ pub async fn seed(conf: &aws_config::SdkConfig, s: &Setup) {
         .group_id
         .unwrap();
     if !s.egress_open {
-        let groups = ec2
-            .describe_security_groups()
-            .group_ids(&sg)
-            .send()
-            .await
-            .unwrap();
-        let perms = groups.security_groups()[0].ip_permissions_egress().to_vec();
-        ec2.revoke_security_group_egress()
-            .group_id(&sg)
-            .set_ip_permissions(Some(perms))
-            .send()
-            .await
-            .unwrap();
+        revoke_all_egress(&ec2, &sg).await;
     }
 
     // IAM.
@@ -386,33 +398,7 @@ pub async fn seed(conf: &aws_config::SdkConfig, s: &Setup) {
 
     // GuardDuty, and the endpoint and group it creates where it manages the agent.
     if s.detector {
-        let group = ec2
-            .create_security_group()
-            .group_name(format!("GuardDutyManagedSecurityGroup-{vpc}"))
-            .description("Managed by GuardDuty")
-            .vpc_id(&vpc)
-            .send()
-            .await
-            .unwrap()
-            .group_id
-            .unwrap();
-        ec2.authorize_security_group_ingress()
-            .group_id(&group)
-            .ip_permissions(
-                aws_sdk_ec2::types::IpPermission::builder()
-                    .ip_protocol("tcp")
-                    .from_port(443)
-                    .to_port(443)
-                    .ip_ranges(
-                        aws_sdk_ec2::types::IpRange::builder()
-                            .cidr_ip("10.0.0.0/16")
-                            .build(),
-                    )
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
+        let group = https_group(&ec2, &vpc, &format!("GuardDutyManagedSecurityGroup-{vpc}")).await;
         ec2.create_vpc_endpoint()
             .vpc_id(&vpc)
             .service_name(format!("com.amazonaws.{REGION}.guardduty-data"))
