@@ -374,3 +374,114 @@ fn asks_on_a_terminal_declined_and_accepted() {
     assert!(out.contains("EXIT=0"), "{out}");
     assert!(read(&file).contains("\"memory\": \"3 GB\""));
 }
+
+/// A `describe-services` snapshot is never edited: its fixes are `update-service` commands,
+/// and `--registerable` writes each as `UpdateService` input beside it (in place or in
+/// `--out-dir`); on standard input its one `update-service` input goes to stdout.
+#[test]
+fn a_services_snapshot_becomes_update_service_input_never_an_edit() {
+    const SNAPSHOT: &str = "examples/services/spot-workers-describe-services.json";
+    let dir = temp_with(&[SNAPSHOT]);
+    let snapshot = dir.path().join("spot-workers-describe-services.json");
+    let before = read(&snapshot);
+    // Without `--registerable` there is nothing to write: the command is the fix.
+    let r = run_in(
+        dir.path(),
+        &["apply", "--auto-approve", "--in-place", "."],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("nothing to apply"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "run `aws ecs update-service --region eu-west-1 --cluster arn:aws:ecs:eu-west-1:111122223333:cluster/prod --service workers --platform-version LATEST`"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = run_in(
+        dir.path(),
+        &[
+            "apply",
+            "--auto-approve",
+            "--in-place",
+            "--registerable",
+            ".",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read(&snapshot), before, "the snapshot is never edited");
+    let written = dir
+        .path()
+        .join("spot-workers-describe-services.workers.update-service.json");
+    let v: serde_json::Value = serde_json::from_str(&read(&written)).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({
+            "cluster": "arn:aws:ecs:eu-west-1:111122223333:cluster/prod",
+            "service": "workers",
+            "platformVersion": "LATEST"
+        })
+    );
+    // Again: the same bytes are allowed; a different existing file is never overwritten.
+    let r = run_in(
+        dir.path(),
+        &[
+            "apply",
+            "--auto-approve",
+            "--in-place",
+            "--registerable",
+            ".",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::write(&written, "{}").unwrap();
+    let r = run_in(
+        dir.path(),
+        &[
+            "apply",
+            "--auto-approve",
+            "--in-place",
+            "--registerable",
+            ".",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("refusing to overwrite"), "{}", r.stderr);
+    assert_eq!(read(&written), "{}");
+    // The written input is what the plan showed, as a new file.
+    let r = run_in(&root(), &["plan", "--registerable", SNAPSHOT], None);
+    assert!(
+        r.stdout.contains("--- /dev/null\n+++ examples/services/spot-workers-describe-services.workers.update-service.json (planned)"),
+        "{}",
+        r.stdout
+    );
+    // Standard input: the one `update-service` input on stdout.
+    let r = run_in(
+        &root(),
+        &["apply", "--auto-approve", "--registerable", "-"],
+        Some(&before),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["platformVersion"], "LATEST");
+    assert_eq!(v["service"], "workers");
+}
+
+/// `--registerable` says how many `null` members it drops.
+#[test]
+fn registerable_counts_the_nulls_it_drops() {
+    let text = r#"{"family": "x", "requiresCompatibilities": ["FARGATE"], "cpu": "256",
+        "memory": "1024", "ipcMode": null, "pidMode": null, "executionRoleArn": "arn:aws:iam::1:role/e",
+        "containerDefinitions": [{"name": "a", "image": "b", "memory": 256, "user": null}]}"#;
+    let r = run_in(&root(), &["plan", "--registerable", "-"], Some(text));
+    assert!(
+        r.stdout
+            .contains("`-`: `--registerable` drops 3 `null` members"),
+        "{}",
+        r.stdout
+    );
+}

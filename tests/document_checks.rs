@@ -104,3 +104,26 @@ fn an_empty_execution_role_is_called_empty() {
         r.stdout
     );
 }
+
+/// `RunTask` input is a run configuration: judged for its platform version, worded as such,
+/// skipped (with the reason) when it does not run on Fargate.
+#[test]
+fn run_task_input_is_a_run_configuration() {
+    let plan = |text: &str| {
+        crate::support::run_in(&crate::support::root(), &["plan", "-v", "-"], Some(text))
+    };
+    let fail = plan(
+        r#"{"cluster": "c", "taskDefinition": "report:3", "launchType": "FARGATE", "platformVersion": "1.3.0"}"#,
+    );
+    let pass = plan(
+        r#"{"cluster": "c", "taskDefinition": "report:3", "launchType": "FARGATE", "platformVersion": "LATEST"}"#,
+    );
+    let ec2 = plan(r#"{"taskDefinition": "report:3", "count": 2, "launchType": "EC2"}"#);
+    assert_eq!(fail.code, 2);
+    assert_eq!(pass.code, 0, "{}", pass.stdout);
+    assert_eq!(ec2.code, 0);
+    snap!(
+        "run-task-input",
+        [fail.transcript(), pass.transcript(), ec2.transcript()].join("\n")
+    );
+}

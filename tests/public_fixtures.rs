@@ -270,13 +270,15 @@ fn has_null(v: &serde_json::Value) -> bool {
 fn registerable_outputs_pass_the_ecs_api_model() {
     let mut sources = vec![
         root().join("examples/task-definitions"),
+        root().join("examples/services"),
         root().join("tests/fixtures/public"),
     ];
     match crate::support::shared().map(|s| s.join("fixtures/realworld/corpus")) {
         Some(d) if d.is_dir() => sources.push(d),
         _ => crate::support::skipped("../shared/fixtures/realworld: the bundled files only"),
     }
-    let mut files = Vec::new();
+    // Each output by the operation that takes it.
+    let mut files: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     let outs: Vec<tempfile::TempDir> = sources
         .iter()
         .map(|_| tempfile::tempdir().unwrap())
@@ -300,23 +302,38 @@ fn registerable_outputs_pass_the_ecs_api_model() {
         for f in walk(out.path()) {
             let v: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-            // Task definitions only (services are `CreateService` input, another operation).
-            if v.get("containerDefinitions").is_some() {
-                files.push(f.display().to_string());
-            }
+            let name = f.display().to_string();
+            let operation = if v.get("containerDefinitions").is_some() {
+                "RegisterTaskDefinition"
+            } else if name.ends_with(".update-service.json") {
+                "UpdateService"
+            } else if v.get("serviceName").is_some() && v.get("taskDefinition").is_some() {
+                "CreateService"
+            } else if v.get("service").is_some() {
+                "UpdateService"
+            } else if v.get("taskDefinition").is_some_and(|t| t.is_string()) {
+                "RunTask"
+            } else {
+                // ecspresso service definitions leave `serviceName` to its config file.
+                continue;
+            };
+            files.entry(operation).or_default().push(name);
         }
     }
-    assert!(files.len() > 5, "{files:?}");
-    let out = std::process::Command::new(crate::support::moto::venv_python())
-        .arg(root().join("tests/tools/validate_ecs_input.py"))
-        .arg("RegisterTaskDefinition")
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(files["RegisterTaskDefinition"].len() > 5, "{files:?}");
+    assert!(files.contains_key("CreateService"), "{files:?}");
+    for (operation, files) in &files {
+        let out = std::process::Command::new(crate::support::moto::venv_python())
+            .arg(root().join("tests/tools/validate_ecs_input.py"))
+            .arg(operation)
+            .args(files)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{operation}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

@@ -67,17 +67,54 @@ pub fn output_bytes(doc: &DocPlan) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Writes one changed file document to its destination. Returns the path written.
-pub fn write_file(doc: &DocPlan, dest: &Destination) -> Result<Option<PathBuf>, InputError> {
+/// Writes one changed file document to its destination, then the files the plan writes
+/// beside it (never over a different existing file). Returns the paths written.
+pub fn write_file(doc: &DocPlan, dest: &Destination) -> Result<Vec<PathBuf>, InputError> {
     let Origin::File { path, relative } = &doc.origin else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    let Some(bytes) = output_bytes(doc) else {
-        return Ok(None);
-    };
+    let mut written = Vec::new();
+    if let Some(bytes) = output_bytes(doc) {
+        written.push(write_one(doc, dest, path, relative, &bytes, false)?);
+    }
+    for d in &doc.derived {
+        written.push(write_one(
+            doc,
+            dest,
+            &path.with_file_name(&d.name),
+            &relative.with_file_name(&d.name),
+            d.text.as_bytes(),
+            true,
+        )?);
+    }
+    Ok(written)
+}
+
+fn write_one(
+    doc: &DocPlan,
+    dest: &Destination,
+    path: &Path,
+    relative: &Path,
+    bytes: &[u8],
+    new_file: bool,
+) -> Result<PathBuf, InputError> {
     let err = |msg: String, hint: Option<&str>| InputError::new(doc.resource.clone(), msg, hint);
     let target = match dest {
-        Destination::InPlace => path.clone(),
+        Destination::InPlace if !new_file => path.to_path_buf(),
+        Destination::InPlace => {
+            if let Ok(existing) = std::fs::read(path)
+                && existing != bytes
+            {
+                return Err(err(
+                    format!(
+                        "refusing to overwrite `{}`, which already exists",
+                        path.display()
+                    ),
+                    Some("remove it, or write to another folder with `--out-dir`"),
+                ));
+            }
+            path.to_path_buf()
+        }
         Destination::OutDir(dir) => {
             let target = dir.join(relative);
             if let Ok(existing) = std::fs::read(&target)
@@ -102,11 +139,11 @@ pub fn write_file(doc: &DocPlan, dest: &Destination) -> Result<Option<PathBuf>, 
             target
         }
     };
-    write_atomic(&target, &bytes, None).map_err(|e| {
+    write_atomic(&target, bytes, None).map_err(|e| {
         err(
             format!("cannot write `{}`: {}", target.display(), io_reason(&e)),
             None,
         )
     })?;
-    Ok(Some(target))
+    Ok(target)
 }

@@ -274,23 +274,42 @@ fn files(plan: Plan, from_file: bool, args: &ApplyArgs, printer: &Printer) -> Re
     let mut written = 0;
     for doc in &plan.docs {
         match &doc.origin {
-            Origin::Stdin => match apply_files::output_bytes(doc) {
-                Some(bytes) => {
+            Origin::Stdin => match (apply_files::output_bytes(doc), doc.derived.as_slice()) {
+                (Some(bytes), _) => {
                     printer.stdout().write_all(&bytes)?;
                     written += 1;
                 }
-                None => printer
+                // A snapshot on stdin: its one `update-service` input goes to stdout.
+                (None, [one]) => {
+                    printer.stdout().write_all(one.text.as_bytes())?;
+                    written += 1;
+                }
+                (None, []) => printer
                     .stdout()
                     .write_all(doc.stdin_text.as_deref().unwrap_or_default().as_bytes())?,
+                (None, many) => {
+                    failed += 1;
+                    printer.input_error(&InputError::new(
+                        "-",
+                        format!(
+                            "{} services change, and standard output holds one `update-service` input",
+                            many.len()
+                        ),
+                        Some("give the snapshot as a file, with `--out-dir DIR`"),
+                    ));
+                }
             },
             Origin::File { .. } => {
                 let Some(dest) = &dest else { continue };
                 match apply_files::write_file(doc, dest) {
-                    Ok(Some(path)) => {
-                        written += 1;
-                        printer.status(&format!("wrote `{}`", path.display()));
+                    Ok(paths) => {
+                        if !paths.is_empty() {
+                            written += 1;
+                        }
+                        for path in paths {
+                            printer.status(&format!("wrote `{}`", path.display()));
+                        }
                     }
-                    Ok(None) => {}
                     Err(e) => {
                         failed += 1;
                         printer.input_error(&e);

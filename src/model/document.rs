@@ -284,6 +284,8 @@ pub enum Shape {
     Service,
     /// `DescribeServices` output: `{"services": [...]}`.
     DescribeServices,
+    /// `RunTask` input: a run configuration (`aws ecs run-task --cli-input-json`).
+    RunTask,
 }
 
 impl Shape {
@@ -293,6 +295,7 @@ impl Shape {
             Shape::DescribeTaskDefinition => "`describe-task-definition` output",
             Shape::Service => "service definition",
             Shape::DescribeServices => "`describe-services` output",
+            Shape::RunTask => "run configuration (`run-task` input)",
         }
     }
 }
@@ -318,10 +321,31 @@ const SERVICE_KEYS: &[&str] = &[
     "availabilityZoneRebalancing",
 ];
 
+/// Keys of `RunTask` input that neither a service nor a task definition has.
+const RUN_TASK_KEYS: &[&str] = &["count", "startedBy", "overrides", "group", "referenceId"];
+
+/// Keys that name or shape a service: `CreateService` needs `serviceName`, `UpdateService`
+/// needs `service`; the others are service-only settings.
+const SERVICE_ONLY_KEYS: &[&str] = &[
+    "serviceName",
+    "service",
+    "desiredCount",
+    "schedulingStrategy",
+    "deploymentConfiguration",
+    "deploymentController",
+    "loadBalancers",
+    "serviceRegistries",
+    "healthCheckGracePeriodSeconds",
+    "serviceConnectConfiguration",
+    "forceNewDeployment",
+    "availabilityZoneRebalancing",
+    "role",
+];
+
 /// Fields of `DescribeTaskDefinition` output that `RegisterTaskDefinition` rejects.
 pub use crate::aws::types::READ_ONLY_TASK_FIELDS;
 
-const EXPECTED: &str = "expected an ECS task definition (`containerDefinitions`), `describe-task-definition` output (`taskDefinition`), a service definition or `describe-services` output (`services`)";
+const EXPECTED: &str = "expected an ECS task definition (`containerDefinitions`), `describe-task-definition` output (`taskDefinition`), a service definition, `describe-services` output (`services`) or `run-task` input";
 
 pub fn detect(value: &Value) -> Result<Shape, ShapeError> {
     let Value::Object(obj) = value else {
@@ -361,9 +385,15 @@ pub fn detect(value: &Value) -> Result<Shape, ShapeError> {
     {
         return Ok(Shape::DescribeServices);
     }
-    if SERVICE_KEYS.iter().any(|k| obj.contains_key(*k))
-        || obj.get("taskDefinition").is_some_and(Value::is_string)
-    {
+    let service_only = SERVICE_ONLY_KEYS.iter().any(|k| obj.contains_key(*k));
+    let runs_task = obj.get("taskDefinition").is_some_and(Value::is_string)
+        || RUN_TASK_KEYS.iter().any(|k| obj.contains_key(*k));
+    // `CreateService` needs `serviceName` and `UpdateService` needs `service`: a task
+    // definition to run without either (or with `count`, `overrides`...) is `RunTask` input.
+    if runs_task && !service_only {
+        return Ok(Shape::RunTask);
+    }
+    if SERVICE_KEYS.iter().any(|k| obj.contains_key(*k)) || runs_task {
         return Ok(Shape::Service);
     }
     let hint = if obj.contains_key("Resources") || obj.contains_key("AWSTemplateFormatVersion") {
@@ -397,6 +427,9 @@ pub fn resources(shape: Shape, value: &Value) -> Vec<Result<Resource<'_>, ShapeE
             vec![TaskDef::read(base, &value["taskDefinition"]).map(Resource::TaskDef)]
         }
         Shape::Service => vec![Service::read(PointerBuf::new(), value).map(Resource::Service)],
+        Shape::RunTask => {
+            vec![Service::read_run(PointerBuf::new(), value).map(Resource::Service)]
+        }
         Shape::DescribeServices => value["services"]
             .as_array()
             .map(|items| {
@@ -440,7 +473,19 @@ mod tests {
             Ok(Shape::Service)
         );
         assert_eq!(
+            detect(&json!({"taskDefinition": "web:3", "cluster": "c", "serviceName": "web"})),
+            Ok(Shape::Service)
+        );
+        assert_eq!(
             detect(&json!({"taskDefinition": "web:3", "cluster": "c"})),
+            Ok(Shape::RunTask)
+        );
+        assert_eq!(
+            detect(&json!({"taskDefinition": "web:3", "count": 2, "launchType": "FARGATE"})),
+            Ok(Shape::RunTask)
+        );
+        assert_eq!(
+            detect(&json!({"service": "web", "taskDefinition": "web:3"})),
             Ok(Shape::Service)
         );
         assert!(

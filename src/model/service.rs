@@ -15,6 +15,10 @@ pub struct Service<'a> {
     pub capacity_providers: Vec<&'a str>,
     pub platform_version: Option<&'a str>,
     pub platform_family: Option<&'a str>,
+    /// `RunTask` input (a run configuration), not a service.
+    pub run: bool,
+    /// The task definition it runs (`family:revision` or an ARN), when given as a string.
+    pub task_definition: Option<&'a str>,
 }
 
 impl<'a> Service<'a> {
@@ -54,9 +58,18 @@ impl<'a> Service<'a> {
             platform_version: opt_str(raw, "platformVersion", &base)?,
             platform_family: opt_str(raw, "platformFamily", &base)?,
             capacity_providers,
+            run: false,
+            task_definition: raw.get("taskDefinition").and_then(Value::as_str),
             base,
             raw,
         })
+    }
+
+    /// `RunTask` input: the same members as a service for what GuardDuty needs.
+    pub fn read_run(base: PointerBuf, value: &'a Value) -> Result<Self, ShapeError> {
+        let mut run = Self::read(base, value)?;
+        run.run = true;
+        Ok(run)
     }
 
     /// Fargate by launch type, or by a capacity provider strategy naming `FARGATE`/`FARGATE_SPOT`.
@@ -73,8 +86,23 @@ impl<'a> Service<'a> {
     }
 
     pub fn label(&self) -> String {
+        if self.run {
+            return self.task_definition.map_or_else(
+                || "run configuration".to_string(),
+                |t| format!("run configuration for `{t}`"),
+            );
+        }
         self.name
             .map_or_else(|| "service".to_string(), |n| format!("service `{n}`"))
+    }
+
+    /// "service" or "run configuration", for messages.
+    pub fn kind(&self) -> &'static str {
+        if self.run {
+            "run configuration"
+        } else {
+            "service"
+        }
     }
 }
 

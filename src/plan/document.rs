@@ -1,7 +1,7 @@
 //! Planning one document: run the checks on each resource in it, merge the fixes into one
 //! RFC 6902 patch, and (when asked) the text as it will be written.
 
-use super::{Change, DocPlan, PlanOptions, Skip};
+use super::{Change, Derived, DocPlan, PlanOptions, Skip};
 use crate::check::{self, Context};
 use crate::model::{self, Applicability, Document, InputError, Origin, Resource, Shape};
 use crate::redact;
@@ -47,6 +47,8 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
     let mut findings = Vec::new();
     let mut not_checked = Vec::new();
     let mut skipped = Vec::new();
+    let mut derived = Vec::new();
+    let snapshot = is_service_snapshot(doc);
     for r in model::resources(doc.shape, &doc.value) {
         let r = r.map_err(|e| {
             let at = e
@@ -83,14 +85,37 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
                 });
                 continue;
             }
-            Resource::Service(svc) if svc.is_fargate() => check::service(svc, &ctx),
+            Resource::Service(svc) if svc.is_fargate() => {
+                let mut outcome = check::service(svc, &ctx);
+                if snapshot {
+                    // A snapshot is not the service: its fixes are `update-service` commands.
+                    let stem = match &doc.origin {
+                        Origin::File { path, .. } => path
+                            .file_stem()
+                            .map(|s| s.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        _ => "stdin".into(),
+                    };
+                    derived.extend(
+                        update_service(svc, &mut outcome.findings, &stem)
+                            .filter(|_| opts.registerable),
+                    );
+                }
+                outcome
+            }
             Resource::Service(svc) => {
+                let kind = svc.kind();
                 let reason = match svc.launch_type.filter(|l| !l.is_empty()) {
-                    Some(lt) => format!("not a Fargate service (`launchType` is `{lt}`)"),
-                    None if !svc.capacity_providers.is_empty() => {
-                        format!("not a Fargate service (capacity providers {})", svc.capacity_providers.join(", "))
-                    }
-                    None => "not a Fargate service (no `launchType` or Fargate capacity provider, so EC2)".to_string(),
+                    Some(lt) => format!("not a Fargate {kind} (`launchType` is `{lt}`)"),
+                    None if !svc.capacity_providers.is_empty() => format!(
+                        "not a Fargate {kind} (capacity providers {})",
+                        svc.capacity_providers.join(", ")
+                    ),
+                    // Without either, ECS uses the cluster's default capacity provider
+                    // strategy, or EC2 when there is none.
+                    None => format!(
+                        "not a Fargate {kind} (no `launchType` or Fargate capacity provider, so the cluster's default strategy or EC2)"
+                    ),
                 };
                 skipped.push(Skip {
                     resource: resource.clone(),
@@ -120,6 +145,7 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
             .filter(|f| f.fix.applicability != Applicability::Manual)
             .flat_map(|f| f.fix.patch.iter()),
     );
+    let mut dropped_nulls = 0;
     if opts.registerable {
         // A `null` the fixes set a value for is theirs, not a removal.
         let touched: Vec<String> = patch.iter().map(|op| op_path(op).to_string()).collect();
@@ -150,11 +176,18 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
                 }
             }
         }
-        patch.extend(
-            registerable_ops(doc)
-                .into_iter()
-                .filter(|op| !matches!(op, PatchOperation::Remove(r) if related(r.path.as_str()))),
-        );
+        let ops: Vec<PatchOperation> = registerable_ops(doc)
+            .into_iter()
+            .filter(|op| !matches!(op, PatchOperation::Remove(r) if related(r.path.as_str())))
+            .collect();
+        dropped_nulls = ops
+            .iter()
+            .filter(|op| {
+                matches!(op, PatchOperation::Remove(r)
+                    if doc.value.pointer(r.path.as_str()).is_some_and(Value::is_null))
+            })
+            .count();
+        patch.extend(ops);
     }
     let changes = patch
         .iter()
@@ -176,7 +209,138 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
         patch,
         change,
         stdin_text: (doc.origin == Origin::Stdin).then(|| doc.text.clone()),
+        derived,
+        dropped_nulls,
     })
+}
+
+/// A `describe-services` snapshot, or one service of it (`serviceArn` and `deployments` are
+/// read-only: `CreateService`/`UpdateService` input has neither).
+fn is_service_snapshot(doc: &Document) -> bool {
+    // In an account the service itself is read, and its fixes become `UpdateService` calls.
+    if matches!(doc.origin, Origin::Account { .. }) {
+        return false;
+    }
+    match doc.shape {
+        Shape::DescribeServices => true,
+        Shape::Service => doc
+            .value
+            .as_object()
+            .is_some_and(|o| o.contains_key("serviceArn") || o.contains_key("deployments")),
+        _ => false,
+    }
+}
+
+/// Turns the fixes of one service of a snapshot into the `aws ecs update-service` command that
+/// makes them in the account (each fix becomes manual: the snapshot is never edited), and
+/// returns the same change as `UpdateService` input for `--registerable`.
+fn update_service(
+    svc: &model::Service<'_>,
+    findings: &mut [model::Finding],
+    stem: &str,
+) -> Option<Derived> {
+    let mut input = serde_json::Map::new();
+    let mut converted = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        if f.fix.applicability == Applicability::Manual {
+            continue;
+        }
+        let members: Option<Vec<(String, Value)>> = f
+            .fix
+            .patch
+            .iter()
+            .filter(|op| !matches!(op, PatchOperation::Test(_)))
+            .map(|op| {
+                let (path, value) = match op {
+                    PatchOperation::Replace(r) => (&r.path, &r.value),
+                    PatchOperation::Add(a) => (&a.path, &a.value),
+                    _ => return None,
+                };
+                // Only a member of the service itself maps to an `UpdateService` parameter.
+                let rest = path.strip_prefix(&svc.base)?;
+                let mut tokens = rest.tokens();
+                let key = tokens.next()?.decoded().into_owned();
+                tokens.next().is_none().then_some((key, value.clone()))
+            })
+            .collect();
+        if let Some(members) = members {
+            input.extend(members);
+            converted.push(i);
+        }
+    }
+    if input.is_empty() {
+        return None;
+    }
+    let str_of = |k: &str| svc.raw.get(k).and_then(Value::as_str);
+    let cluster = str_of("clusterArn").or_else(|| str_of("cluster"));
+    let name = svc.name.unwrap_or("SERVICE");
+    // The region is the service's, which may not be the CLI's default.
+    let region = str_of("serviceArn")
+        .and_then(|a| a.split(':').nth(3))
+        .filter(|r| !r.is_empty());
+    let mut command = String::from("aws ecs update-service");
+    if let Some(r) = region {
+        command.push_str(&format!(" --region {r}"));
+    }
+    command.push_str(&format!(
+        " --cluster {} --service {}",
+        shell_word(cluster.unwrap_or("CLUSTER")),
+        shell_word(name)
+    ));
+    for (k, v) in &input {
+        let flag: String = k
+            .chars()
+            .flat_map(|c| {
+                if c.is_ascii_uppercase() {
+                    vec!['-', c.to_ascii_lowercase()]
+                } else {
+                    vec![c]
+                }
+            })
+            .collect();
+        match v {
+            Value::Bool(true) => command.push_str(&format!(" --{flag}")),
+            Value::Bool(false) => command.push_str(&format!(" --no-{flag}")),
+            Value::String(s) => command.push_str(&format!(" --{flag} {}", shell_word(s))),
+            other => command.push_str(&format!(" --{flag} '{other}'")),
+        }
+    }
+    for i in converted {
+        let f = &mut findings[i];
+        f.fix = model::Fix {
+            title: format!("run `{command}`"),
+            applicability: Applicability::Manual,
+            reason: Some(
+                "a `describe-services` snapshot is not the service: the command changes the service and starts a new deployment (`--registerable` writes it as `update-service` input)"
+                    .into(),
+            ),
+            ..Default::default()
+        };
+    }
+    let mut out = serde_json::Map::new();
+    if let Some(c) = cluster {
+        out.insert("cluster".into(), c.into());
+    }
+    out.insert("service".into(), name.into());
+    out.extend(input);
+    let mut text = serde_json::to_string_pretty(&Value::Object(out)).unwrap_or_default();
+    text.push('\n');
+    Some(Derived {
+        name: format!("{stem}.{name}.update-service.json"),
+        text,
+    })
+}
+
+/// `s` as one shell word (quoted when it needs to be).
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/@=+,".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 /// Merges the fixes' operations: identical operations once, and a second write to a path that

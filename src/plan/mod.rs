@@ -29,6 +29,16 @@ pub struct Change {
     pub secrets: Vec<String>,
 }
 
+/// A new file a plan writes beside its input: `UpdateService` input for each service of a
+/// `describe-services` snapshot that needs a change (`--registerable`); the snapshot itself is
+/// never edited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derived {
+    /// The file name, written in the input's destination folder.
+    pub name: String,
+    pub text: String,
+}
+
 /// The plan for one input document.
 #[derive(Debug, Clone)]
 pub struct DocPlan {
@@ -47,6 +57,10 @@ pub struct DocPlan {
     pub change: Option<Change>,
     /// The original text of standard input (passed through by `apply` when nothing changes).
     pub stdin_text: Option<String>,
+    /// New files written beside the input (see `Derived`).
+    pub derived: Vec<Derived>,
+    /// `--registerable`: how many `null` members the output drops.
+    pub dropped_nulls: usize,
 }
 
 /// How the plan is built.
@@ -161,8 +175,14 @@ impl Plan {
 }
 
 impl DocPlan {
-    /// True when the patch changes the document (more than `test` operations).
+    /// True when the patch changes the document (more than `test` operations), or the plan
+    /// writes a file beside it.
     pub fn is_changed(&self) -> bool {
+        self.patches() || !self.derived.is_empty()
+    }
+
+    /// True when the patch changes the document itself.
+    pub fn patches(&self) -> bool {
         self.patch
             .iter()
             .any(|op| !matches!(op, PatchOperation::Test(_)))

@@ -25,6 +25,13 @@ enum ChangeOut<'a> {
         reason: Option<&'a str>,
         operation: &'a crate::operation::Operation,
     },
+    /// A new file beside the input (a snapshot's `update-service` input).
+    Write {
+        resource: &'a str,
+        action: &'static str,
+        file: &'a str,
+        content: serde_json::Value,
+    },
 }
 
 #[derive(Serialize)]
@@ -75,10 +82,20 @@ pub fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         changes: plan
             .changed()
             .filter(|d| !matches!(d.origin, crate::model::Origin::Account { .. }))
-            .map(|d| ChangeOut::Patch {
-                resource: &d.resource,
-                action: "patch",
-                patch: &d.patch,
+            .flat_map(|d| {
+                let patch = d.patches().then_some(ChangeOut::Patch {
+                    resource: &d.resource,
+                    action: "patch",
+                    patch: &d.patch,
+                });
+                patch
+                    .into_iter()
+                    .chain(d.derived.iter().map(|w| ChangeOut::Write {
+                        resource: &d.resource,
+                        action: "write",
+                        file: &w.name,
+                        content: serde_json::from_str(&w.text).unwrap_or_default(),
+                    }))
             })
             .chain(
                 plan.account

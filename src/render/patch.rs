@@ -8,6 +8,7 @@ use std::io::{self, Write};
 pub fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     let map: serde_json::Map<String, serde_json::Value> = plan
         .changed()
+        .filter(|d| d.patches())
         .map(|d| {
             (
                 d.resource.clone(),

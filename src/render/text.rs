@@ -103,7 +103,10 @@ pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> 
         let (findings, not_checked) = live_on(r);
         section(r, &findings, &not_checked, &[], out, style)?;
     }
-    let changed = plan.changed().filter(|d| d.change.is_some()).count();
+    let changed = plan
+        .changed()
+        .filter(|d| d.change.is_some() || !d.derived.is_empty())
+        .count();
     let show_diffs = match style.diff {
         DiffMode::All => true,
         DiffMode::None => false,
@@ -280,20 +283,53 @@ pub fn operations(ops: &[PlannedOperation], out: &mut dyn Write, style: Style) -
 
 /// The unified diff of a changed document, with secrets redacted on both sides.
 pub fn diff(doc: &DocPlan, out: &mut dyn Write, style: Style) -> io::Result<()> {
+    // Files written beside the input (a snapshot's `update-service` input): new files.
+    for d in &doc.derived {
+        let path = std::path::Path::new(&doc.resource).with_file_name(&d.name);
+        let change = crate::plan::Change {
+            old_text: String::new(),
+            new_text: d.text.clone(),
+            secrets: Vec::new(),
+        };
+        unified(
+            &change,
+            "/dev/null",
+            &format!("{} (planned)", path.display()),
+            out,
+            style,
+        )?;
+    }
+    if doc.dropped_nulls > 0 {
+        writeln!(
+            out,
+            "`{}`: `--registerable` drops {} `null` member{} (the API rejects `null`; absent means the same)",
+            doc.resource,
+            doc.dropped_nulls,
+            if doc.dropped_nulls == 1 { "" } else { "s" }
+        )?;
+    }
     let Some(planned) = &doc.change else {
         return Ok(());
     };
+    unified(
+        planned,
+        &doc.resource,
+        &format!("{} (planned)", doc.resource),
+        out,
+        style,
+    )
+}
+
+fn unified(
+    planned: &crate::plan::Change,
+    old: &str,
+    new: &str,
+    out: &mut dyn Write,
+    style: Style,
+) -> io::Result<()> {
     let diff = TextDiff::from_lines(planned.old_text.as_str(), planned.new_text.as_str());
-    writeln!(
-        out,
-        "{}",
-        style.paint("1", &format!("--- {}", doc.resource))
-    )?;
-    writeln!(
-        out,
-        "{}",
-        style.paint("1", &format!("+++ {} (planned)", doc.resource))
-    )?;
+    writeln!(out, "{}", style.paint("1", &format!("--- {old}")))?;
+    writeln!(out, "{}", style.paint("1", &format!("+++ {new}")))?;
     for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
         writeln!(out, "{}", style.paint("36", &hunk.header().to_string()))?;
         for change in hunk.iter_changes() {

@@ -4,7 +4,8 @@
 use super::platform_version_too_old::is_supported;
 use crate::check::{Check, Context, Runner};
 use crate::model::Service;
-use crate::model::{CheckInfo, Finding, Fix, Severity};
+use crate::model::{Applicability, CheckInfo, Finding, Fix, Severity};
+use json_patch::{AddOperation, PatchOperation};
 use serde_json::Value;
 
 pub static INFO: CheckInfo = CheckInfo {
@@ -20,9 +21,10 @@ Why: \"The corresponding platform version must be at least 1.4.0, or LATEST\", a
 keeps the platform it started on; only a new deployment replaces it. `LATEST` resolved to an
 older version before 1.4.0 became the default, so old deployments can still show `1.3.0`.
 
-Fix: manual here (a snapshot is not a live service): force a new deployment with
-`aws ecs update-service --cluster CLUSTER --service SERVICE --force-new-deployment`. Files only:
-with `--live` the running tasks themselves are judged (`stale-deployment`).",
+Fix: force a new deployment, shown as the command to run (a snapshot is not the service):
+`aws ecs update-service --cluster CLUSTER --service SERVICE --force-new-deployment`;
+`apply --registerable` writes it as `update-service` input. Files only: with `--live` the
+running tasks themselves are judged (`stale-deployment`).",
     sources: &[
         "https://docs.aws.amazon.com/guardduty/latest/ug/prereq-runtime-monitoring-ecs-support.html",
         "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-fargate.html",
@@ -68,13 +70,7 @@ pub fn check(svc: &Service<'_>, ctx: &Context<'_>) -> Result<Option<Finding>, St
             let mut path = svc.field_pointer("deployments");
             path.push_back(i.to_string());
             path.push_back("platformVersion");
-            let cluster = svc
-                .raw
-                .get("clusterArn")
-                .or_else(|| svc.raw.get("cluster"))
-                .and_then(Value::as_str)
-                .unwrap_or("CLUSTER");
-            let name = svc.name.unwrap_or("SERVICE");
+            let force = svc.field_pointer("forceNewDeployment");
             Ok(Some(Finding::new(
                 &INFO,
                 svc.label(),
@@ -82,9 +78,16 @@ pub fn check(svc: &Service<'_>, ctx: &Context<'_>) -> Result<Option<Finding>, St
                 format!(
                     "the PRIMARY deployment runs platform `{running}`: its tasks started without the GuardDuty agent"
                 ),
-                Fix::manual(format!(
-                    "force a new deployment: `aws ecs update-service --cluster {cluster} --service {name} --force-new-deployment`"
-                )),
+                Fix {
+                    title: "force a new deployment".into(),
+                    applicability: Applicability::Unsafe,
+                    reason: Some("a new deployment replaces the running tasks".into()),
+                    patch: vec![PatchOperation::Add(AddOperation {
+                        path: force,
+                        value: true.into(),
+                    })],
+                    ..Default::default()
+                },
             )))
         }
     }

@@ -77,7 +77,11 @@ pub fn check(svc: &Service<'_>, ctx: &Context<'_>) -> Result<Option<Finding>, St
                 Fix {
                     title: format!("set `platformVersion` to `{target}`"),
                     applicability: Applicability::Unsafe,
-                    reason: Some("updating the service starts a new deployment".into()),
+                    reason: Some(if svc.run {
+                        "tasks started with this configuration run on the new platform".into()
+                    } else {
+                        "updating the service starts a new deployment".into()
+                    }),
                     patch: vec![
                         PatchOperation::Test(TestOperation {
                             path: path.clone(),
