@@ -12,7 +12,7 @@ use crate::check::{self, document::platform_version_too_old};
 use crate::cli::{Cli, Command, FixArgs, LiveArgs};
 use crate::error::{Error, Kind, Result};
 use crate::input::files;
-use crate::model;
+use crate::model::{self, InputError, Origin};
 use crate::plan::{self as planner, Plan, PlanOptions};
 use crate::printer::Printer;
 use crate::render::text::Style;
@@ -111,39 +111,55 @@ pub fn build_plan(inputs: files::Expanded, opts: &PlanOptions) -> Plan {
         mut errors,
         walked,
     } = inputs;
-    let mut docs = Vec::with_capacity(origins.len());
-    let mut ignored = Vec::new();
-    for (i, origin) in origins.into_iter().enumerate() {
-        let found = walked.get(i).copied().unwrap_or(false);
-        let bytes = match files::read(&origin) {
-            Ok(b) => b,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
-        // Most JSON in a repository is not ECS: known without parsing it.
-        if found && model::clearly_not_ecs(&bytes) {
-            ignored.push((origin.display(), "not an ECS document".to_string()));
-            continue;
+    let inputs: Vec<(Origin, bool)> = origins
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| (o, walked.get(i).copied().unwrap_or(false)))
+        .collect();
+    // Reading dominates a repository walk: the inputs are split over the cores in contiguous
+    // runs, and the outcomes kept in input order.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(8);
+    let outcomes: Vec<Outcome> = if threads < 2 || inputs.len() < 64 {
+        inputs
+            .into_iter()
+            .map(|(o, f)| plan_input(o, f, opts))
+            .collect()
+    } else {
+        let per = inputs.len().div_ceil(threads);
+        let mut chunks: Vec<Vec<(Origin, bool)>> = Vec::new();
+        let mut rest = inputs;
+        while !rest.is_empty() {
+            let tail = rest.split_off(per.min(rest.len()));
+            chunks.push(rest);
+            rest = tail;
         }
-        let planned =
-            model::parse(origin, &bytes).and_then(|doc| planner::plan_document(&doc, opts));
-        match planned {
-            Ok(d) => docs.push(d),
-            Err(e) if found && e.not_ecs => {
-                let what = if e
-                    .hint
-                    .as_deref()
-                    .is_some_and(|h| h.contains("CloudFormation"))
-                {
-                    "a CloudFormation template, not an ECS document"
-                } else {
-                    "not an ECS document"
-                };
-                ignored.push((e.resource, what.to_string()))
-            }
-            Err(e) => errors.push(e),
+        std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|chunk| {
+                    s.spawn(move || {
+                        chunk
+                            .into_iter()
+                            .map(|(o, f)| plan_input(o, f, opts))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    let mut docs = Vec::with_capacity(outcomes.len());
+    let mut ignored = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Doc(d) => docs.push(*d),
+            Outcome::Error(e) => errors.push(e),
+            Outcome::Ignored(file, why) => ignored.push((file, why)),
         }
     }
     Plan {
@@ -151,6 +167,39 @@ pub fn build_plan(inputs: files::Expanded, opts: &PlanOptions) -> Plan {
         errors,
         ignored,
         ..Default::default()
+    }
+}
+
+enum Outcome {
+    Doc(Box<planner::DocPlan>),
+    Error(InputError),
+    Ignored(String, String),
+}
+
+fn plan_input(origin: Origin, found: bool, opts: &PlanOptions) -> Outcome {
+    let bytes = match files::read(&origin) {
+        Ok(b) => b,
+        Err(e) => return Outcome::Error(e),
+    };
+    // Most JSON in a repository is not ECS: known without parsing it.
+    if found && model::clearly_not_ecs(&bytes) {
+        return Outcome::Ignored(origin.display(), "not an ECS document".to_string());
+    }
+    match model::parse(origin, &bytes).and_then(|doc| planner::plan_document(&doc, opts)) {
+        Ok(d) => Outcome::Doc(Box::new(d)),
+        Err(e) if found && e.not_ecs => {
+            let what = if e
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("CloudFormation"))
+            {
+                "a CloudFormation template, not an ECS document"
+            } else {
+                "not an ECS document"
+            };
+            Outcome::Ignored(e.resource, what.to_string())
+        }
+        Err(e) => Outcome::Error(e),
     }
 }
 

@@ -168,7 +168,13 @@ fn relative_to_cwd(origins: &mut [Origin]) {
     }
 }
 
+/// The `*.json` files below `dir` (unsorted), walked on every core.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ignore::Error> {
+    use ignore::WalkState;
+    use std::sync::Mutex;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(8);
     let walker = ignore::WalkBuilder::new(dir)
         .standard_filters(true)
         // Hidden folders are walked: GitHub's ECS deploy workflow keeps the task definition in
@@ -177,23 +183,53 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ignore::Error> {
         // `.gitignore` counts outside a git checkout too (a downloaded tree, a CI workspace).
         .require_git(false)
         .follow_links(false)
+        .threads(threads)
         .filter_entry(|e| {
             !matches!(
                 e.file_name().to_str(),
                 Some("node_modules" | ".git" | ".hg" | ".svn")
             )
         })
-        .build();
-    for entry in walker {
-        let entry = entry?;
-        let path = entry.path();
-        let is_file = entry.file_type().is_some_and(|t| t.is_file())
-            || (entry.path_is_symlink() && path.is_file());
-        if is_file && path.extension().is_some_and(|e| e == "json") {
-            out.push(path.to_path_buf());
-        }
+        .build_parallel();
+    let found = Mutex::new(Vec::new());
+    let error = Mutex::new(None);
+    walker.run(|| {
+        let found = &found;
+        let error = &error;
+        Box::new(move |entry| match entry {
+            Ok(entry) => {
+                let path = entry.path();
+                let is_file = entry.file_type().is_some_and(|t| t.is_file())
+                    || (entry.path_is_symlink() && path.is_file());
+                if is_file && path.extension().is_some_and(|e| e == "json") {
+                    found
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(path.to_path_buf());
+                }
+                WalkState::Continue
+            }
+            Err(e) => {
+                error
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_or_insert(e);
+                WalkState::Quit
+            }
+        })
+    });
+    out.extend(
+        found
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    match error
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 pub fn io_reason(e: &std::io::Error) -> String {
