@@ -452,6 +452,27 @@ fn a_services_snapshot_becomes_update_service_input_never_an_edit() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("refusing to overwrite"), "{}", r.stderr);
     assert_eq!(read(&written), "{}");
+    // A saved plan does the same: the new file, never a rewrite of the snapshot.
+    std::fs::remove_file(&written).unwrap();
+    let r = run_in(
+        dir.path(),
+        &["plan", "--registerable", "--out", "p.plan.json", "."],
+        None,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = run_in(
+        dir.path(),
+        &["apply", "--auto-approve", "--in-place", "p.plan.json"],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read(&snapshot), before);
+    assert!(
+        !r.stderr.contains("wrote `") || !r.stderr.contains("describe-services.json`"),
+        "{}",
+        r.stderr
+    );
+    assert!(written.is_file());
     // The written input is what the plan showed, as a new file.
     let r = run_in(&root(), &["plan", "--registerable", SNAPSHOT], None);
     assert!(

@@ -56,6 +56,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::Re
     Ok(())
 }
 
+/// Writes a new file atomically, failing if `path` exists (never replacing it).
+pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".fargate-rtm-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// The bytes to write for a changed document (byte order mark kept).
 pub fn output_bytes(doc: &DocPlan) -> Option<Vec<u8>> {
     let change = doc.change.as_ref()?;
@@ -139,6 +155,21 @@ fn write_one(
             target
         }
     };
+    if new_file {
+        // A file the plan adds: the same bytes already there are kept; anything else that
+        // appeared since the check above is never replaced.
+        if std::fs::read(&target).is_ok_and(|b| b == bytes) {
+            return Ok(target);
+        }
+        return write_new(&target, bytes)
+            .map(|()| target.clone())
+            .map_err(|e| {
+                err(
+                    format!("cannot write `{}`: {}", target.display(), io_reason(&e)),
+                    Some("remove it or choose another `--out-dir`"),
+                )
+            });
+    }
     write_atomic(&target, bytes, None).map_err(|e| {
         err(
             format!("cannot write `{}`: {}", target.display(), io_reason(&e)),

@@ -149,7 +149,7 @@ pub fn build_plan(inputs: files::Expanded, opts: &PlanOptions) -> Plan {
                 .collect();
             handles
                 .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
         })
     };

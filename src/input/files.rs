@@ -60,7 +60,8 @@ pub fn expand(args: &[String], filter: &Filter) -> Result<Expanded, String> {
         match std::fs::metadata(&path) {
             Ok(m) if m.is_dir() => {
                 let mut found = Vec::new();
-                if let Err(e) = walk(&path, &mut found) {
+                // A folder that cannot be read is an error; the rest of the walk goes on.
+                for e in walk(&path, &mut found) {
                     out.errors.push(InputError::new(
                         arg.clone(),
                         format!("cannot read the directory: {e}"),
@@ -168,8 +169,9 @@ fn relative_to_cwd(origins: &mut [Origin]) {
     }
 }
 
-/// The `*.json` files below `dir` (unsorted), walked on every core.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ignore::Error> {
+/// The `*.json` files below `dir` (unsorted), walked on every core; returns what could not be
+/// read (sorted, so the report is the same on every run).
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Vec<String> {
     use ignore::WalkState;
     use std::sync::Mutex;
     let threads = std::thread::available_parallelism()
@@ -192,10 +194,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ignore::Error> {
         })
         .build_parallel();
     let found = Mutex::new(Vec::new());
-    let error = Mutex::new(None);
+    let errors = Mutex::new(Vec::new());
     walker.run(|| {
         let found = &found;
-        let error = &error;
+        let errors = &errors;
         Box::new(move |entry| match entry {
             Ok(entry) => {
                 let path = entry.path();
@@ -210,11 +212,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ignore::Error> {
                 WalkState::Continue
             }
             Err(e) => {
-                error
+                errors
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .get_or_insert(e);
-                WalkState::Quit
+                    .push(e.to_string());
+                WalkState::Continue
             }
         })
     });
@@ -223,13 +225,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ignore::Error> {
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
-    match error
+    let mut errors = errors
         .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-    {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    errors.sort();
+    errors
 }
 
 pub fn io_reason(e: &std::io::Error) -> String {

@@ -385,6 +385,15 @@ pub fn detect(value: &Value) -> Result<Shape, ShapeError> {
     {
         return Ok(Shape::DescribeServices);
     }
+    if obj.contains_key("taskArn")
+        && (obj.contains_key("lastStatus") || obj.contains_key("containers"))
+    {
+        return Err(ShapeError {
+            pointer: None,
+            message: format!("the document is a running task (`describe-tasks` output), {EXPECTED}"),
+            hint: Some("give its task definition (`aws ecs describe-task-definition --task-definition ARN`) or the service that starts it".into()),
+        });
+    }
     let service_only = SERVICE_ONLY_KEYS.iter().any(|k| obj.contains_key(*k));
     let runs_task = obj.get("taskDefinition").is_some_and(Value::is_string)
         || RUN_TASK_KEYS.iter().any(|k| obj.contains_key(*k));

@@ -180,11 +180,17 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
             .into_iter()
             .filter(|op| !matches!(op, PatchOperation::Remove(r) if related(r.path.as_str())))
             .collect();
+        let read_only = |p: &str| {
+            model::READ_ONLY_TASK_FIELDS
+                .iter()
+                .any(|k| p == format!("/{k}") || p == format!("/taskDefinition/{k}"))
+        };
         dropped_nulls = ops
             .iter()
             .filter(|op| {
                 matches!(op, PatchOperation::Remove(r)
-                    if doc.value.pointer(r.path.as_str()).is_some_and(Value::is_null))
+                    if !read_only(r.path.as_str())
+                        && doc.value.pointer(r.path.as_str()).is_some_and(Value::is_null))
             })
             .count();
         patch.extend(ops);
@@ -272,12 +278,35 @@ fn update_service(
         return None;
     }
     let str_of = |k: &str| svc.raw.get(k).and_then(Value::as_str);
-    let cluster = str_of("clusterArn").or_else(|| str_of("cluster"));
-    let name = svc.name.unwrap_or("SERVICE");
+    // `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME` (the old format has no cluster).
+    let arn = str_of("serviceArn").map(|a| a.split(':').collect::<Vec<_>>());
+    let from_arn: Option<(&str, Option<&str>)> = arn.as_ref().and_then(|parts| {
+        let rest = parts.get(5)?.strip_prefix("service/")?;
+        Some(match rest.split_once('/') {
+            Some((cluster, name)) => (name, Some(cluster)),
+            None => (rest, None),
+        })
+    });
+    let cluster = str_of("clusterArn")
+        .or_else(|| str_of("cluster"))
+        .map(str::to_string)
+        .or_else(|| {
+            let parts = arn.as_ref()?;
+            let c = from_arn?.1?;
+            Some(format!(
+                "arn:{}:ecs:{}:{}:cluster/{c}",
+                parts.get(1)?,
+                parts.get(3)?,
+                parts.get(4)?
+            ))
+        });
+    let cluster = cluster.as_deref();
+    let name = svc.name.or_else(|| from_arn.map(|(n, _)| n));
     // The region is the service's, which may not be the CLI's default.
-    let region = str_of("serviceArn")
-        .and_then(|a| a.split(':').nth(3))
-        .filter(|r| !r.is_empty());
+    let region = arn
+        .as_ref()
+        .and_then(|a| a.get(3).copied())
+        .filter(|r| is_region(r));
     let mut command = String::from("aws ecs update-service");
     if let Some(r) = region {
         command.push_str(&format!(" --region {r}"));
@@ -285,7 +314,7 @@ fn update_service(
     command.push_str(&format!(
         " --cluster {} --service {}",
         shell_word(cluster.unwrap_or("CLUSTER")),
-        shell_word(name)
+        shell_word(name.unwrap_or("SERVICE"))
     ));
     for (k, v) in &input {
         let flag: String = k
@@ -302,7 +331,7 @@ fn update_service(
             Value::Bool(true) => command.push_str(&format!(" --{flag}")),
             Value::Bool(false) => command.push_str(&format!(" --no-{flag}")),
             Value::String(s) => command.push_str(&format!(" --{flag} {}", shell_word(s))),
-            other => command.push_str(&format!(" --{flag} '{other}'")),
+            other => command.push_str(&format!(" --{flag} {}", shell_word(&other.to_string()))),
         }
     }
     for i in converted {
@@ -317,6 +346,14 @@ fn update_service(
             ..Default::default()
         };
     }
+    // Written only for a service named by a valid ECS name (letters, digits, `-`, `_`): the
+    // name is part of the file name, which must stay beside its input.
+    let name = name.filter(|n| {
+        !n.is_empty()
+            && n.len() <= 255
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    })?;
     let mut out = serde_json::Map::new();
     if let Some(c) = cluster {
         out.insert("cluster".into(), c.into());
@@ -329,6 +366,20 @@ fn update_service(
         name: format!("{stem}.{name}.update-service.json"),
         text,
     })
+}
+
+/// An AWS region name (`eu-west-3`, `us-gov-west-1`).
+fn is_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// `s` as one shell word (quoted when it needs to be).
@@ -533,6 +584,35 @@ mod tests {
             },
         )
         .unwrap()
+    }
+
+    /// What a snapshot holds never escapes the command's words or the input's folder.
+    #[test]
+    fn snapshot_values_are_quoted_and_never_name_a_path() {
+        let doc = crate::model::parse(
+            Origin::Stdin,
+            br#"{"services": [{"serviceArn": "arn:aws:ecs:eu-west-1 $(touch x):1:service/prod/web",
+                "serviceName": "x/../../outside", "launchType": "FARGATE", "platformVersion": "1.3.0"}]}"#,
+        )
+        .unwrap();
+        let p = plan_document(
+            &doc,
+            &PlanOptions {
+                registerable: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(p.derived.is_empty(), "{:?}", p.derived);
+        assert!(!p.is_changed());
+        let title = &p.findings[0].fix.title;
+        assert!(
+            title.contains("--cluster 'arn:aws:ecs:eu-west-1 $(touch x):1:cluster/prod'")
+                && !title.contains("--region"),
+            "{title}"
+        );
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert!(is_region("us-gov-west-1") && !is_region("eu-west-1 $(x)"));
     }
 
     #[test]

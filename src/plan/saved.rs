@@ -229,7 +229,7 @@ pub fn use_saved_patch(
     patch: Vec<PatchOperation>,
 ) -> Result<(), InputError> {
     doc.patch = patch;
-    doc.change = if doc.is_changed() {
+    doc.change = if doc.patches() {
         Some(super::materialize(&doc.resource, parsed, &doc.patch)?)
     } else {
         None

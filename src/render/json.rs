@@ -16,6 +16,9 @@ enum ChangeOut<'a> {
         resource: &'a str,
         action: &'static str,
         patch: &'a [PatchOperation],
+        /// `--registerable`: the `null` members the patch removes.
+        #[serde(skip_serializing_if = "is_zero")]
+        dropped_nulls: usize,
     },
     Operation {
         resource: &'a str,
@@ -32,6 +35,10 @@ enum ChangeOut<'a> {
         file: &'a str,
         content: serde_json::Value,
     },
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -87,6 +94,7 @@ pub fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                     resource: &d.resource,
                     action: "patch",
                     patch: &d.patch,
+                    dropped_nulls: d.dropped_nulls,
                 });
                 patch
                     .into_iter()

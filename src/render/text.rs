@@ -128,6 +128,7 @@ pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> 
             "{changed} documents change; diffs are not shown above {DIFFS_UP_TO} (use `--diff all`, or `--format patch` or `--format json`)"
         )?;
     }
+    dropped_nulls(plan, out)?;
     operations(&plan.account.operations, out, style)?;
     writeln!(out)?;
     writeln!(out, "{}", summary(plan))
@@ -281,6 +282,30 @@ pub fn operations(ops: &[PlannedOperation], out: &mut dyn Write, style: Style) -
     Ok(())
 }
 
+/// What `--registerable` drops: per document, or in one line past `DIFFS_UP_TO` documents.
+fn dropped_nulls(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    let docs: Vec<&DocPlan> = plan.docs.iter().filter(|d| d.dropped_nulls > 0).collect();
+    let why = "the API rejects `null`; absent means the same";
+    if docs.len() > DIFFS_UP_TO {
+        let n: usize = docs.iter().map(|d| d.dropped_nulls).sum();
+        writeln!(
+            out,
+            "`--registerable` drops {n} `null` members in {} documents ({why})",
+            docs.len()
+        )?;
+    } else {
+        for d in docs {
+            writeln!(
+                out,
+                "`{}`: `--registerable` drops {} ({why})",
+                d.resource,
+                plural(d.dropped_nulls, "`null` member", "`null` members")
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// The unified diff of a changed document, with secrets redacted on both sides.
 pub fn diff(doc: &DocPlan, out: &mut dyn Write, style: Style) -> io::Result<()> {
     // Files written beside the input (a snapshot's `update-service` input): new files.
@@ -297,15 +322,6 @@ pub fn diff(doc: &DocPlan, out: &mut dyn Write, style: Style) -> io::Result<()> 
             &format!("{} (planned)", path.display()),
             out,
             style,
-        )?;
-    }
-    if doc.dropped_nulls > 0 {
-        writeln!(
-            out,
-            "`{}`: `--registerable` drops {} `null` member{} (the API rejects `null`; absent means the same)",
-            doc.resource,
-            doc.dropped_nulls,
-            if doc.dropped_nulls == 1 { "" } else { "s" }
         )?;
     }
     let Some(planned) = &doc.change else {
