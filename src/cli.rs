@@ -168,6 +168,9 @@ pub struct FixArgs {
     /// Strip describe-only fields and unwrap `taskDefinition` so the output feeds `register-task-definition --cli-input-json`
     #[arg(long)]
     pub registerable: bool,
+    /// A CloudFormation parameter value, as deploy takes it (repeatable)
+    #[arg(long = "parameter", value_name = "NAME=VALUE")]
+    pub parameters: Vec<String>,
 }
 
 /// What a directory walk takes.

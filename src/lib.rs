@@ -25,3 +25,4 @@ pub mod redact;
 pub mod render;
 pub mod sizing;
 pub mod text_patch;
+pub mod yaml_patch;

@@ -188,7 +188,15 @@ fn realworld_files() {
         let name = f.file_name().unwrap().to_str().unwrap().to_string();
         let r = run_in(&dir.join("mistakes"), &["plan", &name], None);
         assert!(!r.stderr.contains("panicked"), "{name}");
-        let first = r.stderr.lines().next().unwrap_or("").to_string();
+        // An error names the file; a file that is read (a CloudFormation template) gets its
+        // summary.
+        let first = r
+            .stderr
+            .lines()
+            .next()
+            .or_else(|| r.stdout.lines().last())
+            .unwrap_or("")
+            .to_string();
         let hint = r
             .stderr
             .lines()

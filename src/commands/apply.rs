@@ -150,6 +150,7 @@ fn derived_again(
         execution_role_arn: account.options.execution_role_arn.clone(),
         platform_version: account.options.platform_version.clone(),
         registerable: false,
+        parameters: Vec::new(),
     })?;
     let now = account_plan(&live, &opts, printer, false)?;
     // The same operation; an IAM one (global) may have been planned from another region.

@@ -75,6 +75,16 @@ pub fn plan_options(fix: &FixArgs) -> Result<PlanOptions> {
             )));
         }
     }
+    let mut parameters = BTreeMap::new();
+    for p in &fix.parameters {
+        let Some((name, value)) = p.split_once('=').filter(|(n, _)| !n.is_empty()) else {
+            return Err(
+                Error::usage(format!("`--parameter {p}` is not `NAME=VALUE`"))
+                    .with_hint("as `aws cloudformation deploy --parameter-overrides` takes them"),
+            );
+        };
+        parameters.insert(name.to_string(), value.to_string());
+    }
     Ok(PlanOptions {
         checks: check::Options {
             execution_role_arn: fix.execution_role_arn.clone(),
@@ -84,6 +94,7 @@ pub fn plan_options(fix: &FixArgs) -> Result<PlanOptions> {
         registerable: fix.registerable,
         materialize: true,
         fingerprint: false,
+        parameters,
     })
 }
 

@@ -124,6 +124,8 @@ pub struct Document {
     pub bom: bool,
     pub value: Value,
     pub shape: Shape,
+    /// A YAML input (a CloudFormation template): its nodes' spans; `value` is its JSON form.
+    pub yaml: Option<super::yaml::Yaml>,
 }
 
 impl Document {
@@ -186,14 +188,36 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
         )
         .not_ecs());
     }
-    let value: Value = serde_json::from_str(&text).map_err(|e| {
-        let err = json_error(&name, &text, &e);
-        if looks_like_ecs(&text) {
-            err
-        } else {
-            err.not_ecs()
+    let (value, yaml) = match serde_json::from_str::<Value>(&text) {
+        Ok(v) => (v, None),
+        Err(e) => {
+            let err = json_error(&name, &text, &e);
+            match yaml_template(&name, &text) {
+                Some(Ok(y)) => (y.value.clone(), Some(y)),
+                Some(Err(yaml_err)) => return Err(yaml_err),
+                None if looks_like_ecs(&text) => return Err(err),
+                None => return Err(err.not_ecs()),
+            }
         }
-    })?;
+    };
+    if super::cfn::is_template(&value) {
+        if super::cfn::resources(&value, &Default::default()).is_empty() {
+            return Err(InputError::new(
+                name,
+                "a CloudFormation template with no `AWS::ECS::TaskDefinition` or `AWS::ECS::Service` resource",
+                Some("fargate-rtm checks the ECS resources of a template"),
+            )
+            .not_ecs());
+        }
+        return Ok(Document {
+            origin,
+            text,
+            bom,
+            value,
+            shape: Shape::CloudFormation,
+            yaml,
+        });
+    }
     let shape = detect(&value).map_err(|e| {
         let at = e
             .pointer
@@ -214,7 +238,31 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
         bom,
         value,
         shape,
+        yaml: None,
     })
+}
+
+/// A YAML input read as a CloudFormation template: `None` when it is not YAML or not a
+/// template (the JSON error then stands); an error naming the line when a template does not
+/// parse.
+fn yaml_template(name: &str, text: &str) -> Option<Result<super::yaml::Yaml, InputError>> {
+    if !super::yaml::looks_like_yaml(text) {
+        return None;
+    }
+    let template_like = text.contains("AWSTemplateFormatVersion") || text.contains("Resources:");
+    match super::yaml::parse(text) {
+        Ok(y) if super::cfn::is_template(&y.value) => Some(Ok(y)),
+        Ok(_) => None,
+        Err(e) if template_like => Some(Err(InputError::new(
+            name,
+            format!(
+                "invalid YAML at line {}, column {}: {}",
+                e.line, e.col, e.message
+            ),
+            Some("this looks like a CloudFormation template; `cfn-lint` shows the same error"),
+        ))),
+        Err(_) => None,
+    }
 }
 
 fn json_error(name: &str, text: &str, e: &serde_json::Error) -> InputError {
@@ -286,6 +334,8 @@ pub enum Shape {
     DescribeServices,
     /// `RunTask` input: a run configuration (`aws ecs run-task --cli-input-json`).
     RunTask,
+    /// A CloudFormation template (JSON or YAML): each ECS resource in it is checked.
+    CloudFormation,
 }
 
 impl Shape {
@@ -296,6 +346,7 @@ impl Shape {
             Shape::Service => "service definition",
             Shape::DescribeServices => "`describe-services` output",
             Shape::RunTask => "run configuration (`run-task` input)",
+            Shape::CloudFormation => "CloudFormation template",
         }
     }
 }
@@ -439,6 +490,8 @@ pub fn resources(shape: Shape, value: &Value) -> Vec<Result<Resource<'_>, ShapeE
         Shape::RunTask => {
             vec![Service::read_run(PointerBuf::new(), value).map(Resource::Service)]
         }
+        // Planned resource by resource (`plan::template`).
+        Shape::CloudFormation => Vec::new(),
         Shape::DescribeServices => value["services"]
             .as_array()
             .map(|items| {
@@ -520,9 +573,21 @@ mod tests {
     fn errors_say_what_the_file_is() {
         let hint = |bytes: &[u8]| err(bytes).hint.unwrap_or_default();
         assert!(hint(b"family: web\ncpu: 256\n").contains("YAML"));
+        // A CloudFormation template in YAML is read; one without ECS resources is not ECS; one
+        // that does not parse is named with its line.
+        let t = parse(
+            Origin::Stdin,
+            b"AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  T:\n    Type: AWS::ECS::TaskDefinition\n",
+        )
+        .unwrap();
+        assert_eq!(t.shape, Shape::CloudFormation);
+        assert!(t.yaml.is_some());
+        assert!(err(b"Resources:\n  Q:\n    Type: AWS::SQS::Queue\n").not_ecs);
+        let bad = err(b"AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  T: [\n");
         assert!(
-            hint(b"AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  T:\n    Type: AWS::ECS::TaskDefinition\n")
-                .contains("CloudFormation template in YAML")
+            bad.message.starts_with("invalid YAML at line"),
+            "{}",
+            bad.message
         );
         assert!(hint(b"{\n  // the web task\n  \"family\": \"web\"\n}").contains("comments"));
         // A placeholder elsewhere is not the cause of a missing comma.

@@ -2,12 +2,14 @@
 //! findings and fixes, and an account region's inventory. Pure: no file system, no AWS calls.
 
 pub mod arn;
+pub mod cfn;
 pub mod document;
 pub mod field;
 pub mod finding;
 pub mod inventory;
 pub mod service;
 pub mod task_definition;
+pub mod yaml;
 
 pub use document::{
     Document, InputError, Origin, READ_ONLY_TASK_FIELDS, Resource, Shape, ShapeError,

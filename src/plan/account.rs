@@ -26,6 +26,7 @@ fn document(arn: &str, value: &Value, shape: Shape) -> Document {
         bom: false,
         value: value.clone(),
         shape,
+        yaml: None,
     }
 }
 

@@ -16,14 +16,17 @@ pub fn materialize(
     doc: &Document,
     patch: &[PatchOperation],
 ) -> Result<Change, InputError> {
-    let (new_text, new_value) =
-        text_patch::apply_to_text(&doc.text, &doc.value, patch).map_err(|e| {
-            InputError::new(
-                resource,
-                format!("the patch does not apply: {e}"),
-                Some("if the input changed, plan again; otherwise please report this"),
-            )
-        })?;
+    let edited = match &doc.yaml {
+        Some(y) => crate::yaml_patch::apply(&doc.text, y, patch),
+        None => text_patch::apply_to_text(&doc.text, &doc.value, patch).map_err(|e| e.to_string()),
+    };
+    let (new_text, new_value) = edited.map_err(|e| {
+        InputError::new(
+            resource,
+            format!("the patch does not apply: {e}"),
+            Some("if the input changed, plan again; otherwise please report this"),
+        )
+    })?;
     Ok(Change {
         old_text: doc.text.clone(),
         new_text,
@@ -39,6 +42,9 @@ pub fn materialize(
 
 /// Plans one parsed document.
 pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, InputError> {
+    if doc.shape == Shape::CloudFormation {
+        return super::template::plan_template(doc, opts);
+    }
     let resource = doc.origin.display();
     let ctx = Context {
         options: &opts.checks,
@@ -217,6 +223,7 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
         stdin_text: (doc.origin == Origin::Stdin).then(|| doc.text.clone()),
         derived,
         dropped_nulls,
+        subjects: Vec::new(),
     })
 }
 
@@ -396,7 +403,7 @@ fn shell_word(s: &str) -> String {
 
 /// Merges the fixes' operations: identical operations once, and a second write to a path that
 /// is already written is dropped (the size checks share one fix, so they agree).
-fn merge<'a>(ops: impl Iterator<Item = &'a PatchOperation>) -> Vec<PatchOperation> {
+pub(crate) fn merge<'a>(ops: impl Iterator<Item = &'a PatchOperation>) -> Vec<PatchOperation> {
     let mut out: Vec<PatchOperation> = Vec::new();
     for op in ops {
         let writes = |o: &PatchOperation| !matches!(o, PatchOperation::Test(_));

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod document;
 pub mod saved;
+pub mod template;
 
 pub use document::{materialize, plan_document, registerable_ops};
 
@@ -61,6 +62,9 @@ pub struct DocPlan {
     pub derived: Vec<Derived>,
     /// `--registerable`: how many `null` members the output drops.
     pub dropped_nulls: usize,
+    /// The resources of a template (their subjects), each counted as a document; empty for a
+    /// document that is one resource.
+    pub subjects: Vec<String>,
 }
 
 /// How the plan is built.
@@ -74,6 +78,8 @@ pub struct PlanOptions {
     pub materialize: bool,
     /// Record each input's SHA-256 (for a saved plan).
     pub fingerprint: bool,
+    /// `--parameter NAME=VALUE`: CloudFormation parameter values (as deploy takes them).
+    pub parameters: std::collections::BTreeMap<String, String>,
 }
 
 /// An AWS operation the plan would carry out (live mode), with why.

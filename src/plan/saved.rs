@@ -85,6 +85,9 @@ pub struct SavedOptions {
     pub execution_role_arn: Option<String>,
     pub platform_version: Option<String>,
     pub registerable: bool,
+    /// `--parameter NAME=VALUE` (CloudFormation).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub parameters: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -110,6 +113,7 @@ impl SavedOptions {
             registerable: self.registerable,
             materialize: true,
             fingerprint: false,
+            parameters: self.parameters.clone(),
         }
     }
 }
@@ -171,6 +175,7 @@ pub fn for_files(docs: &[DocPlan], opts: &PlanOptions) -> Result<SavedPlan, Stri
             execution_role_arn: opts.checks.execution_role_arn.clone(),
             platform_version: opts.checks.platform_version.clone(),
             registerable: opts.registerable,
+            parameters: opts.parameters.clone(),
         }),
         inputs,
         account: None,

@@ -221,15 +221,28 @@ fn section(
             writeln!(out, "    note: {r}")?;
         }
     }
-    for n in not_checked {
+    // Checks not run for one reason on one subject: one line naming them all.
+    let mut i = 0;
+    while i < not_checked.len() {
+        let n = not_checked[i];
+        let mut slugs = vec![n.check.slug];
+        let mut j = i + 1;
+        while j < not_checked.len()
+            && not_checked[j].subject == n.subject
+            && not_checked[j].reason == n.reason
+        {
+            slugs.push(not_checked[j].check.slug);
+            j += 1;
+        }
         writeln!(
             out,
             "  {}[{}] {}: {}",
             style.paint("1;35", "not checked"),
-            n.check.slug,
+            slugs.join(", "),
             n.subject,
             n.reason
         )?;
+        i = j;
     }
     for s in skipped {
         writeln!(
@@ -387,6 +400,25 @@ pub fn summary(plan: &Plan) -> String {
     let mut skipped = 0;
     let mut undecided = 0;
     for d in &plan.docs {
+        if !d.subjects.is_empty() {
+            // A template: each of its resources is a document.
+            for subject in &d.subjects {
+                let of = |s: &str| s == subject || s.starts_with(&format!("{subject} ("));
+                if d.findings
+                    .iter()
+                    .any(|f| of(&f.subject) && f.severity == Severity::Error)
+                {
+                    not_ready += 1;
+                } else if d.not_checked.iter().any(|n| of(&n.subject)) {
+                    undecided += 1;
+                } else if d.skipped.iter().any(|k| of(&k.subject)) {
+                    skipped += 1;
+                } else {
+                    ready += 1;
+                }
+            }
+            continue;
+        }
         // What the account checks found on the same resource (a service) counts too.
         let on_it = |r: &str| r == d.resource;
         let mut findings = d
@@ -417,7 +449,15 @@ pub fn summary(plan: &Plan) -> String {
     };
     let mut parts = vec![format!(
         "{}: {ready} ready, {not_ready} not ready",
-        plural(plan.docs.len() + plan.errors.len(), "document", "documents")
+        plural(
+            plan.docs
+                .iter()
+                .map(|d| d.subjects.len().max(1))
+                .sum::<usize>()
+                + plan.errors.len(),
+            "document",
+            "documents"
+        )
     )];
     if undecided > 0 {
         parts[0].push_str(&format!(", {undecided} not checked"));
