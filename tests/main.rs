@@ -16,6 +16,7 @@ mod apply_files;
 mod aws_sdk_mocks;
 mod bad_input;
 mod cli;
+mod cloudformation;
 mod document_checks;
 mod fault_injection;
 mod fuzz;

@@ -124,8 +124,16 @@ fn apply_round_trip_on_public_fixtures() {
         let rel = entry.strip_prefix(out.path()).unwrap();
         let before = std::fs::read_to_string(src.join(rel)).unwrap();
         let after = std::fs::read_to_string(&entry).unwrap();
-        let v_before: serde_json::Value = serde_json::from_str(&before).unwrap();
-        let v_after: serde_json::Value = serde_json::from_str(&after).unwrap();
+        // A YAML template is compared in its JSON form.
+        let form = |text: &str| -> serde_json::Value {
+            if rel.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                fargate_rtm::model::yaml::parse(text).unwrap().value
+            } else {
+                serde_json::from_str(text).unwrap()
+            }
+        };
+        let v_before = form(&before);
+        let v_after = form(&after);
         let patch = json_patch::diff(&v_before, &v_after);
         let changed_lines = similar::TextDiff::from_lines(&before, &after)
             .iter_all_changes()

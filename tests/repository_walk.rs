@@ -88,7 +88,7 @@ fn plan_of_a_repository_judges_the_ecs_documents_alone() {
         v["summary"]
             .as_str()
             .unwrap()
-            .contains("5 other JSON files ignored: not ECS documents"),
+            .contains("5 other files ignored: not ECS documents"),
         "{}",
         v["summary"]
     );

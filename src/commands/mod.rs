@@ -192,8 +192,16 @@ fn plan_input(origin: Origin, found: bool, opts: &PlanOptions) -> Outcome {
         Ok(b) => b,
         Err(e) => return Outcome::Error(e),
     };
-    // Most JSON in a repository is not ECS: known without parsing it.
-    if found && model::clearly_not_ecs(&bytes) {
+    // Most JSON and YAML in a repository is not ECS: known without parsing it. YAML is read
+    // only as a CloudFormation template with an ECS resource.
+    let yaml = matches!(&origin, Origin::File { path, .. }
+        if path.extension().is_some_and(files::is_yaml));
+    let not_ecs = if yaml {
+        memchr::memmem::find(&bytes, b"AWS::ECS::").is_none()
+    } else {
+        model::clearly_not_ecs(&bytes)
+    };
+    if found && not_ecs {
         return Outcome::Ignored(origin.display(), "not an ECS document".to_string());
     }
     match model::parse(origin, &bytes).and_then(|doc| planner::plan_document(&doc, opts)) {

@@ -77,7 +77,7 @@ pub fn expand(args: &[String], filter: &Filter) -> Result<Expanded, String> {
                 if found.is_empty() {
                     out.errors.push(InputError::new(
                         arg.clone(),
-                        "no `*.json` file in this directory",
+                        "no `*.json`, `*.yaml` or `*.yml` file in this directory",
                         Some("give the files or a directory that holds them"),
                     ));
                 }
@@ -169,7 +169,12 @@ fn relative_to_cwd(origins: &mut [Origin]) {
     }
 }
 
-/// The `*.json` files below `dir` (unsorted), walked on every core; returns what could not be
+/// `yaml`/`yml`: a CloudFormation template may be YAML.
+pub fn is_yaml(ext: &std::ffi::OsStr) -> bool {
+    ext == "yaml" || ext == "yml"
+}
+
+/// The `*.json`, `*.yaml` and `*.yml` files below `dir` (unsorted), walked on every core; returns what could not be
 /// read (sorted, so the report is the same on every run).
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Vec<String> {
     use ignore::WalkState;
@@ -203,7 +208,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Vec<String> {
                 let path = entry.path();
                 let is_file = entry.file_type().is_some_and(|t| t.is_file())
                     || (entry.path_is_symlink() && path.is_file());
-                if is_file && path.extension().is_some_and(|e| e == "json") {
+                if is_file && path.extension().is_some_and(|e| e == "json" || is_yaml(e)) {
                     found
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)

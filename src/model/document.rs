@@ -456,7 +456,13 @@ pub fn detect(value: &Value) -> Result<Shape, ShapeError> {
     if SERVICE_KEYS.iter().any(|k| obj.contains_key(*k)) || runs_task {
         return Ok(Shape::Service);
     }
-    let hint = if obj.contains_key("Resources") || obj.contains_key("AWSTemplateFormatVersion") {
+    let parameters_file = obj.contains_key("Parameters")
+        && obj
+            .keys()
+            .all(|k| matches!(k.as_str(), "Parameters" | "Tags" | "StackPolicy"));
+    let hint = if parameters_file {
+        "this is a CloudFormation parameters file; plan its template and give the values with `--parameter NAME=VALUE`"
+    } else if obj.contains_key("Resources") || obj.contains_key("AWSTemplateFormatVersion") {
         "this looks like a CloudFormation template; give the task definition JSON (`aws ecs describe-task-definition`) instead"
     } else if obj.contains_key("containerProperties") || obj.contains_key("jobDefinitionName") {
         "this is an AWS Batch job definition; Runtime Monitoring for Fargate covers ECS tasks, give an ECS task definition"

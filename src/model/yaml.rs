@@ -217,6 +217,7 @@ impl<'a> Loader<'a> {
                     start
                 };
                 let flow = self.text.as_bytes().get(value_start) == Some(&b'[');
+                let base = inner(tag.as_deref(), &at);
                 let mut items = Vec::new();
                 let mut end = value_start;
                 loop {
@@ -227,7 +228,7 @@ impl<'a> Loader<'a> {
                         }
                         break;
                     }
-                    let mut p = at.clone();
+                    let mut p = base.clone();
                     p.push_back(items.len().to_string());
                     items.push(self.node(ev, span, p.clone())?);
                     end = end.max(self.content_end(&p));
@@ -249,6 +250,7 @@ impl<'a> Loader<'a> {
                     start
                 };
                 let flow = self.text.as_bytes().get(value_start) == Some(&b'{');
+                let base = inner(tag.as_deref(), &at);
                 let mut map = Map::new();
                 let mut end = value_start;
                 let mut indent = span.start.col();
@@ -267,7 +269,7 @@ impl<'a> Loader<'a> {
                     if map.is_empty() {
                         indent = kspan.start.col();
                     }
-                    let mut p = at.clone();
+                    let mut p = base.clone();
                     p.push_back(key.as_str());
                     let (ev, vspan) = self.next()?;
                     let v = self.node(ev, vspan, p.clone())?;
@@ -306,13 +308,9 @@ impl<'a> Loader<'a> {
         at: PointerBuf,
     ) -> Value {
         self.nodes.insert(at.as_str().to_string(), node);
-        let Some(tag) = tag.filter(|t| t.handle == "!") else {
+        let Some(name) = tag.and_then(tag_name) else {
             // `!!str 512` and the like: the core schema's tags change no CloudFormation value.
             return value;
-        };
-        let name = match tag.suffix.as_str() {
-            "Ref" | "Condition" => tag.suffix.clone(),
-            other => format!("Fn::{other}"),
         };
         let value = match (name.as_str(), value) {
             // `!GetAtt Res.Attr` is `{"Fn::GetAtt": ["Res", "Attr"]}`.
@@ -335,6 +333,23 @@ impl<'a> Loader<'a> {
         m.insert(name, value);
         Value::Object(m)
     }
+}
+
+/// The JSON form's name of a short-form tag (`!Ref` is `Ref`, `!Sub` is `Fn::Sub`).
+fn tag_name(tag: &saphyr_parser::Tag) -> Option<String> {
+    (tag.handle == "!").then(|| match tag.suffix.as_str() {
+        "Ref" | "Condition" => tag.suffix.clone(),
+        other => format!("Fn::{other}"),
+    })
+}
+
+/// Where the children of a node at `at` sit in the JSON form: one level down under a tag.
+fn inner(tag: Option<&saphyr_parser::Tag>, at: &PointerBuf) -> PointerBuf {
+    let mut p = at.clone();
+    if let Some(name) = tag.and_then(tag_name) {
+        p.push_back(name.as_str());
+    }
+    p
 }
 
 /// A plain scalar as YAML 1.2's core schema types it.
@@ -407,6 +422,10 @@ mod tests {
         let n = y.nodes["/Resources/TD/Properties/Memory"];
         assert_eq!(&T[n.start..n.end], "!Ref Mem");
         assert_eq!(y.nodes["/Resources/TD/Properties"].indent, 6);
+        assert_eq!(
+            span("/Resources/TD/Properties/If/Fn::If/2/Ref"),
+            "AWS::NoValue"
+        );
         assert_eq!(y.nodes["/Resources/TD/Properties/Cpu"].line, 11);
     }
 

@@ -57,6 +57,31 @@ fn property_path(view_ptr: &str) -> String {
         .join("/")
 }
 
+/// A message about the ECS API's fields in CloudFormation's names (`` `memory` `` is
+/// `` `Memory` ``).
+fn cfn_words(text: &str) -> String {
+    let mut out = text.to_string();
+    for key in [
+        "cpu",
+        "memory",
+        "memoryReservation",
+        "executionRoleArn",
+        "platformVersion",
+        "requiresCompatibilities",
+        "launchType",
+        "capacityProviderStrategy",
+        "runtimePlatform",
+        "operatingSystemFamily",
+        "cpuArchitecture",
+    ] {
+        out = out.replace(
+            &format!("`{key}`"),
+            &format!("`{}`", property_path(&format!("/{key}"))),
+        );
+    }
+    out
+}
+
 /// The CDK property that sets an ECS field (aws-cdk-lib `aws-ecs`).
 fn cdk_property(view_key: &str) -> &'static str {
     match view_key {
@@ -134,13 +159,7 @@ impl Ctx<'_> {
 
     /// The fix carried to the template, or a manual fix saying where to change it.
     fn fix(&self, slug: &str, fix: &Fix) -> Fix {
-        let mut title = fix.title.clone();
-        for key in ["cpu", "memory", "executionRoleArn", "platformVersion"] {
-            title = title.replace(
-                &format!("`{key}`"),
-                &format!("`{}`", property_path(&format!("/{key}"))),
-            );
-        }
+        let mut title = cfn_words(&fix.title);
         if fix.applicability == Applicability::Manual {
             if slug == "missing-execution-role" {
                 return Fix::manual(
@@ -434,6 +453,23 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
                 Kind::TaskDefinition => Shape::TaskDefinition,
                 Kind::Service => Shape::Service,
             };
+            // A service's platform family is its task definition's operating system: a
+            // Windows service's platform versions are numbered apart (`1.0.0`).
+            if r.kind == Kind::Service
+                && let Some(os) = r.task_definition.as_deref().and_then(|id| {
+                    resources.iter().find(|t| t.id == id).and_then(|t| {
+                        t.views.iter().find_map(|v| {
+                            v.value
+                                .pointer("/runtimePlatform/operatingSystemFamily")
+                                .and_then(Value::as_str)
+                                .filter(|f| f.to_ascii_uppercase().starts_with("WINDOWS"))
+                        })
+                    })
+                })
+                && let Some(o) = value.as_object_mut()
+            {
+                o.insert("platformFamily".into(), os.into());
+            }
             if r.kind == Kind::Service
                 && value.get("launchType").is_none()
                 && value.get("capacityProviderStrategy").is_none()
@@ -466,7 +502,7 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
                 }
             };
             for s in vplan.skipped {
-                let reason = s.reason;
+                let reason = cfn_words(&s.reason);
                 if !skipped.iter().any(|k: &Skip| k.subject == base_subject) {
                     skipped.push(Skip {
                         resource: resource.clone(),
@@ -475,7 +511,14 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
                     });
                 }
             }
+            // On Windows the size checks do not run (GuardDuty cannot run there at all).
+            let windows = view
+                .value
+                .pointer("/runtimePlatform/operatingSystemFamily")
+                .and_then(Value::as_str)
+                .is_some_and(|f| f.to_ascii_uppercase().starts_with("WINDOWS"));
             let undecided: Vec<(&'static CheckInfo, String, String)> = checks(r.kind)
+                .filter(|c| !(windows && reads(c.slug).contains(&"/memory")))
                 .filter_map(|c| {
                     let k = view
                         .unknown
@@ -531,18 +574,7 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
                     fix,
                     ..f
                 };
-                for key in [
-                    "cpu",
-                    "memory",
-                    "executionRoleArn",
-                    "platformVersion",
-                    "requiresCompatibilities",
-                ] {
-                    f.message = f.message.replace(
-                        &format!("`{key}`"),
-                        &format!("`{}`", property_path(&format!("/{key}"))),
-                    );
-                }
+                f.message = cfn_words(&f.message);
                 // The same finding from several views (a value outside the `Fn::If`) once,
                 // of the resource when every view has it.
                 let key = (f.check.slug, f.pointer.to_string(), f.message.clone());

@@ -483,7 +483,7 @@ pub fn summary(plan: &Plan) -> String {
     if !plan.ignored.is_empty() {
         parts[0].push_str(&format!(
             " ({} ignored: not ECS documents)",
-            plural(plan.ignored.len(), "other JSON file", "other JSON files")
+            plural(plan.ignored.len(), "other file", "other files")
         ));
     }
     parts.push(format!(
