@@ -322,6 +322,8 @@ fn shared_templates_are_fixed_and_stay_valid() {
             &[
                 "apply",
                 "--auto-approve",
+                "--execution-role-arn",
+                "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
                 "--out-dir",
                 out.path().to_str().unwrap(),
                 ".",

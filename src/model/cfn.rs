@@ -57,6 +57,9 @@ type Choices = Vec<(String, bool)>;
 pub enum Kind {
     TaskDefinition,
     Service,
+    /// `AWS::ECS::ExpressGatewayService` (ECS Express Mode): a Fargate service that defines
+    /// its own task (`Cpu`, `Memory`, `ExecutionRoleArn`, `PrimaryContainer`).
+    Express,
 }
 
 /// One way a resource can be deployed (one choice at each `Fn::If` it holds).
@@ -118,6 +121,7 @@ pub fn resources(template: &Value, overrides: &BTreeMap<String, String>) -> Vec<
         let kind = match body.get("Type").and_then(Value::as_str) {
             Some("AWS::ECS::TaskDefinition") => Kind::TaskDefinition,
             Some("AWS::ECS::Service") => Kind::Service,
+            Some("AWS::ECS::ExpressGatewayService") => Kind::Express,
             _ => continue,
         };
         let properties = format!("/Resources/{}/Properties", escape(id));
@@ -129,6 +133,7 @@ pub fn resources(template: &Value, overrides: &BTreeMap<String, String>) -> Vec<
         let slots = match kind {
             Kind::TaskDefinition => task_slots(&r, props, &properties),
             Kind::Service => service_slots(&r, props, &properties),
+            Kind::Express => express_slots(&r, props, &properties),
         };
         let task_definition = match props.get("TaskDefinition") {
             Some(Value::Object(o)) if o.len() == 1 => o
@@ -481,6 +486,52 @@ fn container_slots(
         s
     })
     .collect()
+}
+
+/// An Express service's task: it always runs on Fargate; its one container is the primary
+/// container (whose memory is the task's).
+fn express_slots(r: &Resolver<'_>, props: &Map<String, Value>, at: &str) -> Vec<Slot> {
+    let fixed = |view: &str, v: Value| Slot {
+        view: view.to_string(),
+        alts: vec![(
+            Alt::Val(v, Source::Literal(format!("{at}/Type"))),
+            Vec::new(),
+        )],
+        presence: true,
+    };
+    // Without `Cpu` or `Memory`, Express Mode chooses the task size: not read here.
+    let size = |key: &str, view: &str| {
+        let mut s = r.slot(props, key, at, view, false);
+        for (alt, _) in &mut s.alts {
+            if matches!(alt, Alt::Val(Value::Null, Source::Absent(_))) {
+                *alt = Alt::Unknown(
+                    String::new(),
+                    "absent: Express Mode then chooses the task size".into(),
+                );
+            }
+        }
+        s
+    };
+    let mut slots = vec![
+        size("Cpu", "/cpu"),
+        size("Memory", "/memory"),
+        r.slot(props, "ExecutionRoleArn", at, "/executionRoleArn", true),
+        fixed(
+            "/requiresCompatibilities",
+            Value::Array(vec!["FARGATE".into()]),
+        ),
+        fixed("/containerDefinitions/0/name", "primary".into()),
+    ];
+    if let Some(Value::Object(c)) = props.get("PrimaryContainer") {
+        slots.push(r.slot(
+            c,
+            "Image",
+            &format!("{at}/PrimaryContainer"),
+            "/containerDefinitions/0/image",
+            true,
+        ));
+    }
+    slots
 }
 
 fn service_slots(r: &Resolver<'_>, props: &Map<String, Value>, at: &str) -> Vec<Slot> {

@@ -34,7 +34,7 @@ fn checks(kind: Kind) -> impl Iterator<Item = &'static CheckInfo> {
         .filter_map(move |c| match (&c.run, kind) {
             (
                 Runner::TaskDefinition(_) | Runner::TaskDefinitionFindings(_),
-                Kind::TaskDefinition,
+                Kind::TaskDefinition | Kind::Express,
             )
             | (Runner::Service(_), Kind::Service) => Some(c.info),
             _ => None,
@@ -384,6 +384,7 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
         let kind_word = match r.kind {
             Kind::TaskDefinition => "task definition",
             Kind::Service => "service",
+            Kind::Express => "Express service",
         };
         let cdk = cdk_out || r.cdk_path.is_some();
         let base_subject = match (&r.cdk_path, cdk) {
@@ -450,7 +451,7 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
             }
             let mut value = view.value.clone();
             let shape = match r.kind {
-                Kind::TaskDefinition => Shape::TaskDefinition,
+                Kind::TaskDefinition | Kind::Express => Shape::TaskDefinition,
                 Kind::Service => Shape::Service,
             };
             // A service's platform family is its task definition's operating system: a
