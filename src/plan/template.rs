@@ -518,22 +518,31 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
                 .pointer("/runtimePlatform/operatingSystemFamily")
                 .and_then(Value::as_str)
                 .is_some_and(|f| f.to_ascii_uppercase().starts_with("WINDOWS"));
-            let undecided: Vec<(&'static CheckInfo, String, String)> = checks(r.kind)
+            let undecided: Vec<(&'static CheckInfo, String, Vec<String>)> = checks(r.kind)
                 .filter(|c| !(windows && reads(c.slug).contains(&"/memory")))
                 .filter_map(|c| {
-                    let k = view
+                    let keys: Vec<&String> = view
                         .unknown
                         .keys()
-                        .find(|k| reads(c.slug).iter().any(|p| k.starts_with(p)))?;
-                    Some((c, not_static(k), k.clone()))
+                        .filter(|k| reads(c.slug).iter().any(|p| k.starts_with(p)))
+                        .collect();
+                    let reason: Vec<String> = keys.iter().map(|k| not_static(k)).collect();
+                    (!keys.is_empty()).then(|| {
+                        (
+                            c,
+                            reason.join("; "),
+                            keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+                        )
+                    })
                 })
                 .collect();
-            for (c, reason, k) in &undecided {
+            for (c, reason, keys) in &undecided {
                 // The same in every view: said once, of the resource.
-                let everywhere = r
-                    .views
-                    .iter()
-                    .all(|v| v.unknown.get(k.as_str()) == view.unknown.get(k.as_str()));
+                let everywhere = keys.iter().all(|k| {
+                    r.views
+                        .iter()
+                        .all(|v| v.unknown.get(k.as_str()) == view.unknown.get(k.as_str()))
+                });
                 let subject = if everywhere { &base_subject } else { &subject };
                 if !not_checked
                     .iter()
