@@ -142,6 +142,8 @@ fn plain_safe(s: &str) -> bool {
         && !s.ends_with(' ')
         && !s.contains(" #")
         && !s.contains(": ")
+        // Safe in a flow collection too (`[a, b]`, `{k: v}`).
+        && !s.contains([',', '[', ']', '{', '}'])
 }
 
 #[cfg(test)]

@@ -89,7 +89,14 @@ pub struct Resource {
     pub cdk_path: Option<String>,
     /// A service's task definition, when it is a `Ref` to one in the same template.
     pub task_definition: Option<String>,
+    /// A service's cluster's default capacity providers, when the cluster is a `Ref` to one in
+    /// the same template whose default strategy is literal (on the cluster, or set by an
+    /// `AWS::ECS::ClusterCapacityProviderAssociations`).
+    pub cluster_providers: Option<Vec<String>>,
 }
+
+/// The view key of what makes a whole resource unreadable (its `Properties`, a macro).
+pub const WHOLE: &str = "/*";
 
 /// The most views (`Fn::If` combinations) checked per resource.
 pub const MAX_VIEWS: usize = 16;
@@ -126,15 +133,34 @@ pub fn resources(template: &Value, overrides: &BTreeMap<String, String>) -> Vec<
         };
         let properties = format!("/Resources/{}/Properties", escape(id));
         let empty = Map::new();
-        let props = body
-            .get("Properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let slots = match kind {
+        let whole = |why: String| Slot {
+            view: WHOLE.to_string(),
+            alts: vec![(Alt::Unknown(String::new(), why), Vec::new())],
+            presence: false,
+        };
+        let (props, mut slots) = match body.get("Properties") {
+            None | Some(Value::Null) => (&empty, Vec::new()),
+            Some(Value::Object(o)) if literal(o) => (o, Vec::new()),
+            // `!If` or `Fn::Transform` around the whole properties: nothing is known.
+            Some(other) => (
+                &empty,
+                vec![whole(format!(
+                    "`Properties` is `{}`, not a static value",
+                    expression(other)
+                ))],
+            ),
+        };
+        // A macro (`Transform` other than SAM's) may rewrite any resource before deploy.
+        if let Some(m) = macros(template) {
+            slots.push(whole(format!(
+                "the template's `Transform` `{m}` may rewrite it before deploy"
+            )));
+        }
+        slots.extend(match kind {
             Kind::TaskDefinition => task_slots(&r, props, &properties),
             Kind::Service => service_slots(&r, props, &properties),
             Kind::Express => express_slots(&r, props, &properties),
-        };
+        });
         let task_definition = match props.get("TaskDefinition") {
             Some(Value::Object(o)) if o.len() == 1 => o
                 .get("Ref")
@@ -149,7 +175,12 @@ pub fn resources(template: &Value, overrides: &BTreeMap<String, String>) -> Vec<
             _ => None,
         };
         let (views, truncated) = views(&slots);
+        let cluster_providers = match kind {
+            Kind::Service => cluster_providers(res, props.get("Cluster")),
+            _ => None,
+        };
         out.push(Resource {
+            cluster_providers,
             id: id.clone(),
             kind,
             properties,
@@ -163,6 +194,45 @@ pub fn resources(template: &Value, overrides: &BTreeMap<String, String>) -> Vec<
         });
     }
     out
+}
+
+/// The default capacity providers of the cluster `cluster` refers to in the same template.
+fn cluster_providers(res: &Map<String, Value>, cluster: Option<&Value>) -> Option<Vec<String>> {
+    let id = cluster?.get("Ref")?.as_str()?;
+    let body = res.get(id)?;
+    if body.get("Type").and_then(Value::as_str) != Some("AWS::ECS::Cluster") {
+        return None;
+    }
+    let names = |strategy: &Value| -> Option<Vec<String>> {
+        strategy
+            .as_array()?
+            .iter()
+            .map(|i| i.get("CapacityProvider")?.as_str().map(str::to_string))
+            .collect()
+    };
+    let on_cluster = body.pointer("/Properties/DefaultCapacityProviderStrategy");
+    let associated = res.values().find_map(|b| {
+        (b.get("Type").and_then(Value::as_str)
+            == Some("AWS::ECS::ClusterCapacityProviderAssociations")
+            && b.pointer("/Properties/Cluster/Ref").and_then(Value::as_str) == Some(id))
+        .then(|| b.pointer("/Properties/DefaultCapacityProviderStrategy"))
+        .flatten()
+    });
+    names(associated.or(on_cluster)?).filter(|n| !n.is_empty())
+}
+
+/// The template's macros other than SAM's (which leaves ECS resources as written).
+fn macros(template: &Value) -> Option<String> {
+    let names: Vec<&str> = match template.get("Transform") {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        Some(other) if !other.is_null() => vec!["(an expression)"],
+        _ => Vec::new(),
+    };
+    names
+        .into_iter()
+        .find(|n| *n != "AWS::Serverless-2016-10-31")
+        .map(str::to_string)
 }
 
 /// A JSON pointer token.
@@ -238,6 +308,17 @@ impl Resolver<'_> {
             );
         }
         let param = self.template.get("Parameters").and_then(|p| p.get(name));
+        // An SSM parameter type: the `Default` is the SSM name, the value is read at deploy.
+        if let Some(t) = param
+            .and_then(|p| p.get("Type"))
+            .and_then(Value::as_str)
+            .filter(|t| t.starts_with("AWS::SSM::Parameter::Value"))
+        {
+            return Alt::Unknown(
+                format!("!Ref {name}"),
+                format!("`!Ref {name}`, an SSM parameter (`{t}`) read at deploy"),
+            );
+        }
         match param.and_then(|p| p.get("Default")) {
             Some(d) if !d.is_object() && !d.is_array() => Alt::Val(
                 d.clone(),
@@ -246,7 +327,11 @@ impl Resolver<'_> {
                     pointer: format!("/Parameters/{}/Default", escape(name)),
                 },
             ),
-            _ if param.is_some() => Alt::Unknown(
+            Some(_) => Alt::Unknown(
+                format!("!Ref {name}"),
+                format!("`!Ref {name}`, a parameter whose `Default` is not one value"),
+            ),
+            None if param.is_some() => Alt::Unknown(
                 format!("!Ref {name}"),
                 format!(
                     "`!Ref {name}`, a parameter without `Default` (give `--parameter {name}=VALUE`)"
@@ -294,6 +379,79 @@ impl Resolver<'_> {
                 Alt::Unknown(e.clone(), format!("`{e}`, which names no mapping entry"))
             }
         }
+    }
+
+    /// A list of strings (`RequiresCompatibilities`): each item resolved (an item's `Fn::If`
+    /// makes one list per branch; `AWS::NoValue` leaves the item out); a list parameter's value
+    /// is split at its commas; any item that is not static makes the list not static.
+    fn list_slot(&self, props: &Map<String, Value>, key: &str, at: &str, view: &str) -> Slot {
+        let mut s = self.slot(props, key, at, view, false);
+        let mut alts = Vec::new();
+        for (alt, choices) in std::mem::take(&mut s.alts) {
+            let Alt::Val(v, src) = &alt else {
+                alts.push((alt, choices));
+                continue;
+            };
+            match v {
+                Value::Null => alts.push((alt.clone(), choices)),
+                Value::String(list) => alts.push((
+                    Alt::Val(
+                        Value::Array(
+                            list.split(',')
+                                .map(|i| Value::String(i.trim().to_string()))
+                                .collect(),
+                        ),
+                        src.clone(),
+                    ),
+                    choices,
+                )),
+                Value::Array(items) => {
+                    // Every combination of the items' alternatives, with its choices.
+                    let mut lists: Vec<(Vec<Value>, Choices)> = vec![(Vec::new(), choices.clone())];
+                    let mut readable = true;
+                    for (i, item) in items.iter().enumerate() {
+                        let item_alts = self.resolve(item, &format!("{at}/{key}/{i}"));
+                        let mut next = Vec::new();
+                        for (list, ch) in &lists {
+                            for (a, c) in &item_alts {
+                                let mut ch = ch.clone();
+                                if c.iter()
+                                    .any(|(k, t)| ch.iter().any(|(k2, t2)| k == k2 && t != t2))
+                                {
+                                    continue;
+                                }
+                                ch.extend(
+                                    c.iter()
+                                        .filter(|x| !ch.contains(x))
+                                        .cloned()
+                                        .collect::<Vec<_>>(),
+                                );
+                                match a {
+                                    Alt::Val(v @ Value::String(_), _) => {
+                                        let mut l = list.clone();
+                                        l.push(v.clone());
+                                        next.push((l, ch));
+                                    }
+                                    Alt::Absent(Some(_)) => next.push((list.clone(), ch)),
+                                    _ => readable = false,
+                                }
+                            }
+                        }
+                        lists = next;
+                    }
+                    if readable && lists.len() <= MAX_VIEWS {
+                        for (l, ch) in lists {
+                            alts.push((Alt::Val(Value::Array(l), src.clone()), ch));
+                        }
+                    } else {
+                        alts.push((not_static(v), choices));
+                    }
+                }
+                _ => alts.push((not_static(v), choices)),
+            }
+        }
+        s.alts = alts;
+        s
     }
 
     /// A property: absent, or its alternatives.
@@ -353,12 +511,11 @@ fn task_slots(r: &Resolver<'_>, props: &Map<String, Value>, at: &str) -> Vec<Slo
     let mut slots = vec![
         r.slot(props, "Cpu", at, "/cpu", false),
         r.slot(props, "Memory", at, "/memory", false),
-        r.slot(
+        r.list_slot(
             props,
             "RequiresCompatibilities",
             at,
             "/requiresCompatibilities",
-            false,
         ),
         r.slot(props, "ExecutionRoleArn", at, "/executionRoleArn", true),
         r.slot(props, "Family", at, "/family", true),
@@ -433,11 +590,9 @@ fn container(r: &Resolver<'_>, c: &Value, at: &str, view: &str) -> Vec<Slot> {
                                 })
                                 .collect()
                         }
-                        other => vec![Slot {
-                            view: view.to_string(),
-                            alts: vec![(not_static(other), choice.to_vec())],
-                            presence: false,
-                        }],
+                        // A branch that is neither a container nor `AWS::NoValue`: the whole
+                        // entry is not read.
+                        _ => return vec![unknown_slot(view, c)],
                     };
                     for s in branch {
                         match fields.iter_mut().find(|f| f.view == s.view) {

@@ -269,6 +269,12 @@ impl<'a> Loader<'a> {
                     if map.is_empty() {
                         indent = kspan.start.col();
                     }
+                    if map.contains_key(&key) {
+                        return Err(self.error(
+                            &kspan,
+                            &format!("duplicate key `{key}` (CloudFormation rejects it)"),
+                        ));
+                    }
                     let mut p = base.clone();
                     p.push_back(key.as_str());
                     let (ev, vspan) = self.next()?;

@@ -5,6 +5,7 @@
 
 use super::{DocPlan, PlanOptions, Skip};
 use crate::check::{self, Runner};
+use crate::model::Severity;
 use crate::model::cfn::{self, Kind, Source, View};
 use crate::model::{
     Applicability, CheckInfo, Document, Finding, Fix, InputError, NotChecked, Origin, Shape,
@@ -13,6 +14,7 @@ use crate::text_patch;
 use json_patch::jsonptr::PointerBuf;
 use json_patch::{AddOperation, PatchOperation, ReplaceOperation, TestOperation};
 use serde_json::Value;
+use std::collections::BTreeSet;
 
 /// The view prefixes each check reads: a value there that is not static makes it not checked.
 fn reads(slug: &str) -> &'static [&'static str] {
@@ -99,15 +101,32 @@ fn in_cdk_out(origin: &Origin) -> bool {
         if path.components().any(|c| c.as_os_str() == "cdk.out"))
 }
 
-/// The resources other than `except` that `Ref` parameter `name`.
+/// The resources other than `except` that `Ref` parameter `name` (or, with `map`, read
+/// mapping `name` with `Fn::FindInMap`).
 fn users_of(template: &Value, name: &str, except: &str) -> Vec<String> {
-    fn refs(v: &Value, name: &str) -> bool {
+    users(template, except, &|o| {
+        o.get("Ref").and_then(Value::as_str) == Some(name)
+    })
+}
+
+fn map_users(template: &Value, map: &str, except: &str) -> Vec<String> {
+    users(template, except, &|o| {
+        o.get("Fn::FindInMap")
+            .and_then(|a| a.get(0))
+            .and_then(Value::as_str)
+            == Some(map)
+    })
+}
+
+fn users(
+    template: &Value,
+    except: &str,
+    is_use: &dyn Fn(&serde_json::Map<String, Value>) -> bool,
+) -> Vec<String> {
+    fn uses(v: &Value, is_use: &dyn Fn(&serde_json::Map<String, Value>) -> bool) -> bool {
         match v {
-            Value::Object(o) => {
-                o.get("Ref").and_then(Value::as_str) == Some(name)
-                    || o.values().any(|v| refs(v, name))
-            }
-            Value::Array(a) => a.iter().any(|v| refs(v, name)),
+            Value::Object(o) => is_use(o) || o.values().any(|v| uses(v, is_use)),
+            Value::Array(a) => a.iter().any(|v| uses(v, is_use)),
             _ => false,
         }
     }
@@ -116,7 +135,7 @@ fn users_of(template: &Value, name: &str, except: &str) -> Vec<String> {
         .and_then(Value::as_object)
         .map(|r| {
             r.iter()
-                .filter(|(id, body)| id.as_str() != except && refs(body, name))
+                .filter(|(id, body)| id.as_str() != except && uses(body, is_use))
                 .map(|(id, _)| format!("`{id}`"))
                 .collect()
         })
@@ -257,11 +276,22 @@ impl Ctx<'_> {
                     });
                 }
                 Some(Source::Mapping { map, .. }) => {
+                    let users = map_users(self.value, map, &self.resource.id);
+                    let also = if users.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            ", which {} also read{}",
+                            users.join(", "),
+                            if users.len() == 1 { "s" } else { "" }
+                        )
+                    };
                     wheres.push(format!(
-                        "in mapping `{map}` (`{}`)",
+                        "in mapping `{map}` (`{}`){also}",
                         pointer.trim_start_matches("/Mappings/")
                     ));
                 }
+
                 Some(Source::NoValue(_)) => {
                     wheres.push("in place of the `AWS::NoValue` branch".into());
                 }
@@ -317,12 +347,104 @@ pub fn plan_template(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
                 .findings
                 .iter()
                 .any(|g| g.check.slug == f.check.slug && g.subject == f.subject);
-        if !cleared {
+        // And be an edit the text can take (a block scalar is left to a person).
+        let edit = match &doc.yaml {
+            Some(y) => crate::yaml_patch::apply(&doc.text, y, &f.fix.patch).err(),
+            None => None,
+        };
+        if let Some(why) = edit {
+            f.fix = Fix::manual(format!("{}, by hand: {why}", f.fix.title));
+        } else if !cleared {
             let shared = shared_by(&doc.value, &f.fix.patch);
             f.fix = Fix::manual(format!(
                 "by hand: to {} would not clear the finding{shared}",
                 f.fix.title
             ));
+        }
+    }
+    // Two fixes that need different values in one place (two views of one parameter): both
+    // are a person's choice.
+    let writes = |f: &Finding| -> Vec<(String, Value)> {
+        f.fix
+            .patch
+            .iter()
+            .filter_map(|op| match op {
+                PatchOperation::Replace(r) => Some((r.path.to_string(), r.value.clone())),
+                PatchOperation::Add(a) => Some((a.path.to_string(), a.value.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    let all: Vec<(usize, String, Value)> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.fix.applicability != Applicability::Manual)
+        .flat_map(|(i, f)| writes(f).into_iter().map(move |(p, v)| (i, p, v)))
+        .collect();
+    let conflicting: BTreeSet<usize> = all
+        .iter()
+        .filter(|(i, p, v)| all.iter().any(|(j, q, w)| j != i && q == p && w != v))
+        .map(|(i, _, _)| *i)
+        .collect();
+    for i in &conflicting {
+        let f = &mut findings[*i];
+        f.fix = Fix::manual(format!(
+            "{}, by hand: another `Fn::If` combination needs a different value in the same place",
+            f.fix.title
+        ));
+    }
+    // All the fixes together must leave no error they did not leave one by one (a mapping
+    // entry or parameter another resource reads): else those on shared values are manual,
+    // then all.
+    let expected: BTreeSet<(&'static str, String)> = findings
+        .iter()
+        .filter(|f| f.fix.applicability == Applicability::Manual && f.severity == Severity::Error)
+        .map(|f| (f.check.slug, f.subject.clone()))
+        .collect();
+    for round in 0..2 {
+        let patch = super::document::merge(
+            findings
+                .iter()
+                .filter(|f| f.fix.applicability != Applicability::Manual)
+                .flat_map(|f| f.fix.patch.iter()),
+        );
+        if patch.is_empty() {
+            break;
+        }
+        let mut patched = doc.value.clone();
+        let left: Vec<(&'static str, String)> = match json_patch::patch(&mut patched, &patch) {
+            Ok(()) => evaluate(doc, &patched, opts)
+                .findings
+                .into_iter()
+                .filter(|g| g.severity == Severity::Error)
+                .map(|g| (g.check.slug, g.subject))
+                .filter(|k| !expected.contains(k))
+                .collect(),
+            Err(_) => vec![("", String::new())],
+        };
+        if left.is_empty() {
+            break;
+        }
+        let names: Vec<String> = left
+            .iter()
+            .filter(|(s, _)| !s.is_empty())
+            .map(|(s, subj)| format!("`{s}` on {subj}"))
+            .collect();
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.fix.applicability != Applicability::Manual)
+        {
+            let shared = f.fix.patch.iter().any(|op| {
+                let p = op.path().to_string();
+                p.starts_with("/Parameters/") || p.starts_with("/Mappings/")
+            });
+            if shared || round == 1 {
+                f.fix = Fix::manual(format!(
+                    "{}, by hand: with the other fixes it would leave {}",
+                    f.fix.title,
+                    names.join(", ")
+                ));
+            }
         }
     }
     let patch = super::document::merge(
@@ -370,10 +492,11 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
     // Task definitions that can only run on Fargate (a service using one runs on Fargate).
     let fargate_only = |id: &str| {
         resources.iter().find(|r| r.id == id).is_some_and(|r| {
-            r.views.iter().all(|v| {
-                v.value.get("requiresCompatibilities")
-                    == Some(&Value::Array(vec!["FARGATE".into()]))
-            })
+            !r.views.is_empty()
+                && r.views.iter().all(|v| {
+                    v.value.get("requiresCompatibilities")
+                        == Some(&Value::Array(vec!["FARGATE".into()]))
+                })
         })
     };
     let view_opts = PlanOptions {
@@ -407,6 +530,16 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
             }
         }
         let mut seen: Vec<((&'static str, String, String), usize, usize)> = Vec::new();
+        if r.views.is_empty() {
+            for c in checks(r.kind) {
+                not_checked.push(NotChecked {
+                    check: c,
+                    resource: resource.clone(),
+                    subject: base_subject.clone(),
+                    reason: "its `Fn::If` branches combine in no way fargate-rtm can read".into(),
+                });
+            }
+        }
         for view in &r.views {
             let subject = if view.choices.is_empty() {
                 base_subject.clone()
@@ -419,6 +552,9 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
                 format!("{base_subject} (with {})", c.join(", "))
             };
             let not_static = |view_ptr: &str| -> String {
+                if view_ptr == cfn::WHOLE {
+                    return view.unknown[view_ptr].clone();
+                }
                 format!(
                     "`{}` is {}",
                     property_path(view_ptr),
@@ -430,7 +566,8 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
                 .unknown
                 .keys()
                 .filter(|k| {
-                    k.as_str() == "/requiresCompatibilities"
+                    k.as_str() == cfn::WHOLE
+                        || k.as_str() == "/requiresCompatibilities"
                         || k.as_str() == "/launchType"
                         || k.starts_with("/capacityProviderStrategy")
                 })
@@ -458,14 +595,20 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
             // Windows service's platform versions are numbered apart (`1.0.0`).
             if r.kind == Kind::Service
                 && let Some(os) = r.task_definition.as_deref().and_then(|id| {
-                    resources.iter().find(|t| t.id == id).and_then(|t| {
-                        t.views.iter().find_map(|v| {
+                    // Windows in every view of the task definition (one Linux branch keeps
+                    // the Linux numbering).
+                    let t = resources.iter().find(|t| t.id == id)?;
+                    let families: Option<Vec<&str>> = t
+                        .views
+                        .iter()
+                        .map(|v| {
                             v.value
                                 .pointer("/runtimePlatform/operatingSystemFamily")
                                 .and_then(Value::as_str)
                                 .filter(|f| f.to_ascii_uppercase().starts_with("WINDOWS"))
                         })
-                    })
+                        .collect();
+                    families.and_then(|f| f.first().copied())
                 })
                 && let Some(o) = value.as_object_mut()
             {
@@ -474,11 +617,21 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
             if r.kind == Kind::Service
                 && value.get("launchType").is_none()
                 && value.get("capacityProviderStrategy").is_none()
-                && r.task_definition.as_deref().is_some_and(fargate_only)
                 && let Some(o) = value.as_object_mut()
             {
-                // Its task definition requires Fargate alone: it cannot run elsewhere.
-                o.insert("launchType".into(), "FARGATE".into());
+                if let Some(providers) = &r.cluster_providers {
+                    // The cluster's default strategy, from the same template.
+                    o.insert(
+                        "capacityProviderStrategy".into(),
+                        providers
+                            .iter()
+                            .map(|p| serde_json::json!({"capacityProvider": p}))
+                            .collect(),
+                    );
+                } else if r.task_definition.as_deref().is_some_and(fargate_only) {
+                    // Its task definition requires Fargate alone: it cannot run elsewhere.
+                    o.insert("launchType".into(), "FARGATE".into());
+                }
             }
             let vdoc = Document {
                 origin: doc.origin.clone(),
@@ -504,10 +657,16 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
             };
             for s in vplan.skipped {
                 let reason = cfn_words(&s.reason);
-                if !skipped.iter().any(|k: &Skip| k.subject == base_subject) {
+                // Of the view when only some views are skipped.
+                let all = r.views.len() == 1;
+                let subject = if all { &base_subject } else { &subject };
+                if !skipped
+                    .iter()
+                    .any(|k: &Skip| &k.subject == subject && k.reason == reason)
+                {
                     skipped.push(Skip {
                         resource: resource.clone(),
-                        subject: base_subject.clone(),
+                        subject: subject.clone(),
                         reason,
                     });
                 }
@@ -560,6 +719,7 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
                 not_checked.push(NotChecked {
                     resource: resource.clone(),
                     subject: subject.clone(),
+                    reason: cfn_words(&n.reason),
                     ..n
                 });
             }
@@ -602,6 +762,18 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
                 if *n == r.views.len() {
                     findings[*i].subject = base_subject.clone();
                 }
+            }
+            // Every view skipped for one reason: said once, of the resource.
+            let of = |k: &Skip| k.subject.starts_with(&format!("{base_subject} ("));
+            let mine: Vec<&Skip> = skipped.iter().filter(|k| of(k)).collect();
+            if mine.len() == r.views.len() && mine.iter().all(|k| k.reason == mine[0].reason) {
+                let reason = mine[0].reason.clone();
+                skipped.retain(|k| !of(k));
+                skipped.push(Skip {
+                    resource: resource.clone(),
+                    subject: base_subject.clone(),
+                    reason,
+                });
             }
         }
     }
