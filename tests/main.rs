@@ -27,3 +27,4 @@ mod readme_iam_policies;
 mod repository_walk;
 mod scale;
 mod secrets;
+mod terraform_plan;

@@ -94,6 +94,7 @@ pub fn clearly_not_ecs(bytes: &[u8]) -> bool {
             "containerDefinitions",
             "services",
             "Resources",
+            "planned_values",
         ]
         .iter()
         .chain(SERVICE_KEYS)
@@ -200,6 +201,24 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
             }
         }
     };
+    if crate::plan::tfplan::is_plan(&value) {
+        if !crate::plan::tfplan::has_ecs(&value) {
+            return Err(InputError::new(
+                name,
+                "a Terraform plan with no `aws_ecs_task_definition` or `aws_ecs_service`",
+                Some("fargate-rtm checks the ECS resources of a plan"),
+            )
+            .not_ecs());
+        }
+        return Ok(Document {
+            origin,
+            text,
+            bom,
+            value,
+            shape: Shape::TerraformPlan,
+            yaml: None,
+        });
+    }
     if super::cfn::is_template(&value) {
         if super::cfn::resources(&value, &Default::default()).is_empty() {
             return Err(InputError::new(
@@ -336,6 +355,8 @@ pub enum Shape {
     RunTask,
     /// A CloudFormation template (JSON or YAML): each ECS resource in it is checked.
     CloudFormation,
+    /// A Terraform plan in JSON (`terraform show -json PLANFILE`).
+    TerraformPlan,
 }
 
 impl Shape {
@@ -347,6 +368,7 @@ impl Shape {
             Shape::DescribeServices => "`describe-services` output",
             Shape::RunTask => "run configuration (`run-task` input)",
             Shape::CloudFormation => "CloudFormation template",
+            Shape::TerraformPlan => "Terraform plan (`terraform show -json`)",
         }
     }
 }
@@ -496,8 +518,8 @@ pub fn resources(shape: Shape, value: &Value) -> Vec<Result<Resource<'_>, ShapeE
         Shape::RunTask => {
             vec![Service::read_run(PointerBuf::new(), value).map(Resource::Service)]
         }
-        // Planned resource by resource (`plan::template`).
-        Shape::CloudFormation => Vec::new(),
+        // Planned resource by resource (`plan::template`, `plan::tfplan`).
+        Shape::CloudFormation | Shape::TerraformPlan => Vec::new(),
         Shape::DescribeServices => value["services"]
             .as_array()
             .map(|items| {

@@ -45,6 +45,9 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
     if doc.shape == Shape::CloudFormation {
         return super::template::plan_template(doc, opts);
     }
+    if doc.shape == Shape::TerraformPlan {
+        return super::tfplan::plan_terraform_plan(doc, opts);
+    }
     let resource = doc.origin.display();
     let ctx = Context {
         options: &opts.checks,

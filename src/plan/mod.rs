@@ -6,6 +6,7 @@ pub mod account;
 pub mod document;
 pub mod saved;
 pub mod template;
+pub mod tfplan;
 
 pub use document::{materialize, plan_document, registerable_ops};
 

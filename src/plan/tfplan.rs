@@ -1,0 +1,457 @@
+//! Planning a Terraform plan in JSON (`terraform show -json PLANFILE`): every planned
+//! `aws_ecs_task_definition` and `aws_ecs_service`, in the root module and in child modules, is
+//! checked with the values Terraform resolved (variables, modules, locals); a value known only
+//! after apply is not checked (a role ARN known after apply is present). The plan is not the
+//! source: each fix is manual and names the resource address and, when the plan's
+//! `configuration` gives it, the expression that sets the attribute.
+//!
+//! Format: https://developer.hashicorp.com/terraform/internals/json-format
+
+use super::{DocPlan, PlanOptions, Skip};
+use crate::model::{Applicability, Document, Finding, Fix, InputError, NotChecked, Origin, Shape};
+use crate::text_patch;
+use json_patch::jsonptr::PointerBuf;
+use serde_json::{Map, Value, json};
+
+/// True when `value` is a Terraform plan in JSON.
+pub fn is_plan(value: &Value) -> bool {
+    value.get("format_version").is_some_and(Value::is_string)
+        && value.get("planned_values").is_some_and(Value::is_object)
+}
+
+/// True when the plan holds an ECS resource.
+pub fn has_ecs(plan: &Value) -> bool {
+    !planned(plan).is_empty()
+}
+
+/// One planned resource: its address, type, values, what is unknown, its pointer in the file.
+struct Planned<'a> {
+    address: String,
+    kind: &'a str,
+    values: &'a Map<String, Value>,
+    unknown: Option<&'a Value>,
+    pointer: String,
+    expressions: Option<&'a Value>,
+}
+
+/// The planned ECS resources of every module, in file order.
+fn planned(plan: &Value) -> Vec<Planned<'_>> {
+    fn walk<'a>(plan: &'a Value, module: &'a Value, at: String, out: &mut Vec<Planned<'a>>) {
+        if let Some(resources) = module.get("resources").and_then(Value::as_array) {
+            for (i, r) in resources.iter().enumerate() {
+                let kind = r.get("type").and_then(Value::as_str).unwrap_or_default();
+                if !matches!(kind, "aws_ecs_task_definition" | "aws_ecs_service")
+                    || r.get("mode").and_then(Value::as_str) == Some("data")
+                {
+                    continue;
+                }
+                let address = r
+                    .get("address")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let Some(values) = r.get("values").and_then(Value::as_object) else {
+                    continue;
+                };
+                let unknown = plan
+                    .get("resource_changes")
+                    .and_then(Value::as_array)
+                    .and_then(|c| {
+                        c.iter().find(|c| {
+                            c.get("address").and_then(Value::as_str) == Some(address.as_str())
+                        })
+                    })
+                    .and_then(|c| c.pointer("/change/after_unknown"));
+                out.push(Planned {
+                    expressions: configuration(plan, &address),
+                    address,
+                    kind,
+                    values,
+                    unknown,
+                    pointer: format!("{at}/resources/{i}/values"),
+                });
+            }
+        }
+        if let Some(children) = module.get("child_modules").and_then(Value::as_array) {
+            for (i, c) in children.iter().enumerate() {
+                walk(plan, c, format!("{at}/child_modules/{i}"), out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(root) = plan.pointer("/planned_values/root_module") {
+        walk(plan, root, "/planned_values/root_module".into(), &mut out);
+    }
+    out
+}
+
+/// The configuration's expressions of a resource address (`module.api.aws_ecs_service.web[0]`
+/// is `aws_ecs_service.web` in the module call `api`).
+fn configuration<'a>(plan: &'a Value, address: &str) -> Option<&'a Value> {
+    let mut module = plan.pointer("/configuration/root_module")?;
+    let mut rest = address;
+    while let Some(after) = rest.strip_prefix("module.") {
+        let (call, tail) = after.split_once('.')?;
+        let call = call.split('[').next()?;
+        module = module.get("module_calls")?.get(call)?.get("module")?;
+        rest = tail;
+    }
+    let rest = rest.split('[').next()?;
+    module
+        .get("resources")?
+        .as_array()?
+        .iter()
+        .find(|r| r.get("address").and_then(Value::as_str) == Some(rest))?
+        .get("expressions")
+}
+
+/// The ECS API name of a Terraform attribute, and back.
+const NAMES: &[(&str, &str)] = &[
+    ("cpu", "cpu"),
+    ("memory", "memory"),
+    ("requires_compatibilities", "requiresCompatibilities"),
+    ("execution_role_arn", "executionRoleArn"),
+    ("family", "family"),
+    ("network_mode", "networkMode"),
+    ("launch_type", "launchType"),
+    ("platform_version", "platformVersion"),
+    ("name", "serviceName"),
+    ("runtime_platform", "runtimePlatform"),
+    ("operating_system_family", "operatingSystemFamily"),
+    ("cpu_architecture", "cpuArchitecture"),
+    ("capacity_provider_strategy", "capacityProviderStrategy"),
+    ("container_definitions", "containerDefinitions"),
+];
+
+/// A message about ECS fields in Terraform's attribute names.
+fn tf_words(text: &str) -> String {
+    let mut out = text.to_string();
+    for (tf, ecs) in NAMES {
+        out = out.replace(&format!("`{ecs}`"), &format!("`{tf}`"));
+    }
+    out
+}
+
+fn is_unknown(unknown: Option<&Value>, attr: &str) -> bool {
+    unknown
+        .and_then(|u| u.get(attr))
+        .is_some_and(|v| v == &Value::Bool(true))
+}
+
+/// The resource as ECS API JSON, and the attributes known only after apply.
+fn view(p: &Planned<'_>) -> (Value, Vec<&'static str>) {
+    let mut v = Map::new();
+    let mut unknown = Vec::new();
+    let scalar = |attr: &str| p.values.get(attr).filter(|x| !x.is_null());
+    let top: &[&str] = if p.kind == "aws_ecs_task_definition" {
+        &[
+            "cpu",
+            "memory",
+            "requires_compatibilities",
+            "execution_role_arn",
+            "family",
+            "network_mode",
+        ]
+    } else {
+        &["launch_type", "platform_version", "name"]
+    };
+    for attr in top {
+        let ecs = NAMES
+            .iter()
+            .find(|(t, _)| t == attr)
+            .map_or(*attr, |(_, e)| e);
+        match scalar(attr) {
+            Some(x) => {
+                v.insert(ecs.to_string(), x.clone());
+            }
+            None if is_unknown(p.unknown, attr) => {
+                if matches!(*attr, "execution_role_arn" | "family" | "name") {
+                    // Present, its value known after apply (a role's ARN).
+                    v.insert(ecs.to_string(), "(known after apply)".into());
+                } else {
+                    unknown.push(*attr);
+                }
+            }
+            None => {}
+        }
+    }
+    if p.kind == "aws_ecs_task_definition" {
+        if let Some(rp) = p
+            .values
+            .get("runtime_platform")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+        {
+            let mut o = Map::new();
+            for (tf, ecs) in [
+                ("operating_system_family", "operatingSystemFamily"),
+                ("cpu_architecture", "cpuArchitecture"),
+            ] {
+                if let Some(x) = rp.get(tf).filter(|x| !x.is_null()) {
+                    o.insert(ecs.into(), x.clone());
+                }
+            }
+            v.insert("runtimePlatform".into(), Value::Object(o));
+        } else if is_unknown(p.unknown, "runtime_platform") {
+            unknown.push("runtime_platform");
+        }
+        match p.values.get("container_definitions") {
+            // A JSON string, keys as in the ECS API.
+            Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+                Ok(c) => {
+                    v.insert("containerDefinitions".into(), c);
+                }
+                Err(_) => unknown.push("container_definitions"),
+            },
+            _ if is_unknown(p.unknown, "container_definitions") => {
+                unknown.push("container_definitions")
+            }
+            _ => {}
+        }
+    } else if let Some(items) = p
+        .values
+        .get("capacity_provider_strategy")
+        .and_then(Value::as_array)
+    {
+        let cps: Vec<Value> = items
+            .iter()
+            .filter_map(|i| i.get("capacity_provider"))
+            .map(|c| json!({"capacityProvider": c}))
+            .collect();
+        if !cps.is_empty() {
+            v.insert("capacityProviderStrategy".into(), Value::Array(cps));
+        }
+    }
+    (Value::Object(v), unknown)
+}
+
+/// The checks of a planned resource type, in registry order.
+fn checks(kind: &str) -> impl Iterator<Item = &'static crate::model::CheckInfo> {
+    let service = kind == "aws_ecs_service";
+    crate::check::REGISTRY
+        .iter()
+        .filter_map(move |c| match (&c.run, service) {
+            (crate::check::Runner::Service(_), true) => Some(c.info),
+            (
+                crate::check::Runner::TaskDefinition(_)
+                | crate::check::Runner::TaskDefinitionFindings(_),
+                false,
+            ) => Some(c.info),
+            _ => None,
+        })
+}
+
+/// The view attributes each check reads (unknown there: not checked).
+fn reads(slug: &str) -> &'static [&'static str] {
+    match slug {
+        "invalid-task-size"
+        | "missing-task-size"
+        | "size-outside-agent-table"
+        | "agent-memory-headroom" => &["cpu", "memory", "container_definitions"],
+        "unsupported-os" | "unsupported-cpu-architecture" => &["runtime_platform"],
+        "platform-version-too-old" => &["platform_version"],
+        _ => &[],
+    }
+}
+
+/// Plans a Terraform plan in JSON.
+pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, InputError> {
+    let resource = doc.origin.display();
+    let resources = planned(&doc.value);
+    let mut findings = Vec::new();
+    let mut not_checked = Vec::new();
+    let mut skipped = Vec::new();
+    let mut subjects = Vec::new();
+    let view_opts = PlanOptions {
+        checks: opts.checks.clone(),
+        ..Default::default()
+    };
+    for p in &resources {
+        let word = if p.kind == "aws_ecs_task_definition" {
+            "task definition"
+        } else {
+            "service"
+        };
+        let subject = format!("{word} `{}`", p.address);
+        subjects.push(subject.clone());
+        let (mut value, unknown) = view(p);
+        // Whether it runs on Fargate must be known first.
+        if let Some(attr) = unknown
+            .iter()
+            .find(|a| matches!(**a, "requires_compatibilities" | "launch_type"))
+        {
+            for c in checks(p.kind) {
+                not_checked.push(NotChecked {
+                    check: c,
+                    resource: resource.clone(),
+                    subject: subject.clone(),
+                    reason: format!(
+                        "cannot tell whether it runs on Fargate: `{attr}` is known only after apply"
+                    ),
+                });
+            }
+            continue;
+        }
+        let shape = if p.kind == "aws_ecs_service" {
+            // A service whose task definition (in the plan) requires Fargate alone.
+            let td = p
+                .expressions
+                .and_then(|e| e.pointer("/task_definition/references"))
+                .and_then(Value::as_array)
+                .and_then(|r| {
+                    r.iter()
+                        .filter_map(Value::as_str)
+                        .find(|r| r.starts_with("aws_ecs_task_definition."))
+                })
+                .map(|r| r.trim_end_matches(".arn").to_string());
+            let fargate_only = td.is_some_and(|td| {
+                resources.iter().any(|r| {
+                    r.address.ends_with(&td)
+                        && r.values.get("requires_compatibilities") == Some(&json!(["FARGATE"]))
+                })
+            });
+            if let Some(o) = value.as_object_mut()
+                && !o.contains_key("launchType")
+                && !o.contains_key("capacityProviderStrategy")
+                && fargate_only
+            {
+                o.insert("launchType".into(), "FARGATE".into());
+            }
+            Shape::Service
+        } else {
+            Shape::TaskDefinition
+        };
+        let vdoc = Document {
+            origin: doc.origin.clone(),
+            text: String::new(),
+            bom: false,
+            value,
+            shape,
+            yaml: None,
+        };
+        let vplan = match super::plan_document(&vdoc, &view_opts) {
+            Ok(v) => v,
+            Err(e) => {
+                for c in checks(p.kind) {
+                    not_checked.push(NotChecked {
+                        check: c,
+                        resource: resource.clone(),
+                        subject: subject.clone(),
+                        reason: tf_words(&e.message),
+                    });
+                }
+                continue;
+            }
+        };
+        for s in vplan.skipped {
+            skipped.push(Skip {
+                resource: resource.clone(),
+                subject: subject.clone(),
+                reason: tf_words(&s.reason),
+            });
+        }
+        let undecided: Vec<&'static crate::model::CheckInfo> = checks(p.kind)
+            .filter(|c| reads(c.slug).iter().any(|a| unknown.contains(a)))
+            .collect();
+        for c in &undecided {
+            let attrs: Vec<String> = reads(c.slug)
+                .iter()
+                .filter(|a| unknown.contains(a))
+                .map(|a| format!("`{a}`"))
+                .collect();
+            not_checked.push(NotChecked {
+                check: c,
+                resource: resource.clone(),
+                subject: subject.clone(),
+                reason: format!("{} known only after apply", attrs.join(", ")),
+            });
+        }
+        for n in vplan.not_checked {
+            not_checked.push(NotChecked {
+                resource: resource.clone(),
+                subject: subject.clone(),
+                reason: tf_words(&n.reason),
+                ..n
+            });
+        }
+        for f in vplan.findings {
+            if undecided.iter().any(|c| c.slug == f.check.slug) {
+                continue;
+            }
+            // `/memory` -> `.../values/memory`; a container is inside the JSON string.
+            let attr = f
+                .pointer
+                .tokens()
+                .next()
+                .map(|t| t.decoded().into_owned())
+                .unwrap_or_default();
+            let tf_attr = NAMES
+                .iter()
+                .find(|(_, e)| *e == attr)
+                .map_or(attr.as_str(), |(t, _)| t);
+            let mut pointer = format!("{}/{tf_attr}", p.pointer);
+            if doc.value.pointer(&pointer).is_none() {
+                pointer = p.pointer.clone();
+            }
+            let pointer: PointerBuf = pointer.parse().unwrap_or_default();
+            let line = text_patch::line_of(&doc.text, &pointer);
+            let expression = p
+                .expressions
+                .and_then(|e| e.get(tf_attr))
+                .and_then(|e| {
+                    if let Some(c) = e.get("constant_value") {
+                        Some(format!(" (a literal there: `{}`)", c))
+                    } else {
+                        let refs: Vec<String> = e
+                            .get("references")?
+                            .as_array()?
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(|r| format!("`{r}`"))
+                            .collect();
+                        (!refs.is_empty()).then(|| format!(" (set from {})", refs.join(", ")))
+                    }
+                })
+                .unwrap_or_default();
+            let fix = if f.fix.applicability == Applicability::Manual {
+                Fix::manual(tf_words(&f.fix.title))
+            } else {
+                Fix {
+                    title: format!(
+                        "{} in the configuration of `{}`{expression}, then plan again",
+                        tf_words(&f.fix.title),
+                        p.address
+                    ),
+                    applicability: Applicability::Manual,
+                    reason: f.fix.reason.clone(),
+                    ..Default::default()
+                }
+            };
+            findings.push(Finding {
+                resource: resource.clone(),
+                subject: subject.clone(),
+                message: tf_words(&f.message),
+                pointer,
+                line,
+                fix,
+                ..f
+            });
+        }
+    }
+    Ok(DocPlan {
+        resource,
+        origin: doc.origin.clone(),
+        sha256: opts.fingerprint.then(|| doc.sha256()),
+        bom: doc.bom,
+        shape: doc.shape,
+        findings,
+        not_checked,
+        skipped,
+        patch: Vec::new(),
+        change: None,
+        stdin_text: (doc.origin == Origin::Stdin).then(|| doc.text.clone()),
+        derived: Vec::new(),
+        dropped_nulls: 0,
+        subjects,
+    })
+}
