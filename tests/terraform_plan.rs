@@ -53,7 +53,7 @@ fn unknown_and_absent_values() {
     let base: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root().join(PLAN)).unwrap()).unwrap();
     let mut v = base.clone();
-    v["resource_changes"][0]["change"]["after_unknown"] = serde_json::json!({"arn": true});
+    v["resource_changes"][1]["change"]["after_unknown"] = serde_json::json!({"arn": true});
     let out = plan_json(&v);
     assert!(
         out["findings"]
@@ -68,7 +68,7 @@ fn unknown_and_absent_values() {
     td.as_object_mut()
         .unwrap()
         .remove("requires_compatibilities");
-    v["resource_changes"][0]["change"]["after_unknown"]["requires_compatibilities"] = true.into();
+    v["resource_changes"][1]["change"]["after_unknown"]["requires_compatibilities"] = true.into();
     let out = plan_json(&v);
     assert!(
         out["not_checked"]
@@ -82,6 +82,49 @@ fn unknown_and_absent_values() {
                         .unwrap()
                         .contains("cannot tell whether it runs on Fargate")
             ),
+        "{out}"
+    );
+    // Unknown inside a block: the operating system could be Windows.
+    let mut v = base.clone();
+    v["planned_values"]["root_module"]["resources"][1]["values"]["runtime_platform"] =
+        serde_json::json!([{"cpu_architecture": "X86_64"}]);
+    v["resource_changes"][1]["change"]["after_unknown"]["runtime_platform"] =
+        serde_json::json!([{"operating_system_family": true}]);
+    let out = plan_json(&v);
+    let not_checked = |out: &serde_json::Value, check: &str, subject: &str| {
+        out["not_checked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["check"] == check && n["subject"].as_str().unwrap().contains(subject))
+    };
+    assert!(
+        not_checked(&out, "unsupported-os", "aws_ecs_task_definition.api"),
+        "{out}"
+    );
+    // A task definition that also allows EC2: the service's launch type and strategy known
+    // only after apply leave it not checked; with Fargate alone it is Fargate.
+    let mut v = base.clone();
+    v["planned_values"]["root_module"]["resources"][1]["values"]["requires_compatibilities"] =
+        serde_json::json!(["FARGATE", "EC2"]);
+    let out = plan_json(&v);
+    assert!(
+        not_checked(&out, "platform-version-too-old", "aws_ecs_service.api"),
+        "{out}"
+    );
+    // A `for_each` task definition referenced by instance (`aws_ecs_task_definition.api[each.key]`).
+    let mut v = base.clone();
+    v["planned_values"]["root_module"]["resources"][1]["address"] =
+        "aws_ecs_task_definition.api[\"web\"]".into();
+    v["configuration"]["root_module"]["resources"][0]["expressions"]["task_definition"] =
+        serde_json::json!({"references": ["aws_ecs_task_definition.api", "each.key"]});
+    let out = plan_json(&v);
+    assert!(
+        out["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["check"] == "platform-version-too-old"),
         "{out}"
     );
     let mut v = base;

@@ -57,8 +57,10 @@ fn planned(plan: &Value) -> Vec<Planned<'_>> {
                     .get("resource_changes")
                     .and_then(Value::as_array)
                     .and_then(|c| {
+                        // The current object, not a deposed one.
                         c.iter().find(|c| {
                             c.get("address").and_then(Value::as_str) == Some(address.as_str())
+                                && c.get("deposed").is_none()
                         })
                     })
                     .and_then(|c| c.pointer("/change/after_unknown"));
@@ -132,17 +134,30 @@ fn tf_words(text: &str) -> String {
     out
 }
 
+/// True when any part of `attr` is known only after apply (`after_unknown` marks nested
+/// values inside blocks and lists too).
 fn is_unknown(unknown: Option<&Value>, attr: &str) -> bool {
-    unknown
-        .and_then(|u| u.get(attr))
-        .is_some_and(|v| v == &Value::Bool(true))
+    fn any_true(v: &Value) -> bool {
+        match v {
+            Value::Bool(b) => *b,
+            Value::Array(a) => a.iter().any(any_true),
+            Value::Object(o) => o.values().any(any_true),
+            _ => false,
+        }
+    }
+    unknown.and_then(|u| u.get(attr)).is_some_and(any_true)
 }
 
 /// The resource as ECS API JSON, and the attributes known only after apply.
 fn view(p: &Planned<'_>) -> (Value, Vec<&'static str>) {
     let mut v = Map::new();
     let mut unknown = Vec::new();
-    let scalar = |attr: &str| p.values.get(attr).filter(|x| !x.is_null());
+    // `""` is how an update plan often carries an unset launch type.
+    let scalar = |attr: &str| {
+        p.values
+            .get(attr)
+            .filter(|x| !x.is_null() && !(attr == "launch_type" && x.as_str() == Some("")))
+    };
     let top: &[&str] = if p.kind == "aws_ecs_task_definition" {
         &[
             "cpu",
@@ -161,6 +176,7 @@ fn view(p: &Planned<'_>) -> (Value, Vec<&'static str>) {
             .find(|(t, _)| t == attr)
             .map_or(*attr, |(_, e)| e);
         match scalar(attr) {
+            Some(_) if is_unknown(p.unknown, attr) => unknown.push(*attr),
             Some(x) => {
                 v.insert(ecs.to_string(), x.clone());
             }
@@ -176,7 +192,9 @@ fn view(p: &Planned<'_>) -> (Value, Vec<&'static str>) {
         }
     }
     if p.kind == "aws_ecs_task_definition" {
-        if let Some(rp) = p
+        if is_unknown(p.unknown, "runtime_platform") {
+            unknown.push("runtime_platform");
+        } else if let Some(rp) = p
             .values
             .get("runtime_platform")
             .and_then(Value::as_array)
@@ -192,22 +210,25 @@ fn view(p: &Planned<'_>) -> (Value, Vec<&'static str>) {
                 }
             }
             v.insert("runtimePlatform".into(), Value::Object(o));
-        } else if is_unknown(p.unknown, "runtime_platform") {
-            unknown.push("runtime_platform");
         }
         match p.values.get("container_definitions") {
+            _ if is_unknown(p.unknown, "container_definitions") => {
+                unknown.push("container_definitions")
+            }
             // A JSON string, keys as in the ECS API.
             Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
                 Ok(c) => {
                     v.insert("containerDefinitions".into(), c);
                 }
-                Err(_) => unknown.push("container_definitions"),
+                Err(_) => {
+                    // Not JSON: the checks see a string and say it cannot be read.
+                    v.insert("containerDefinitions".into(), Value::String(s.clone()));
+                }
             },
-            _ if is_unknown(p.unknown, "container_definitions") => {
-                unknown.push("container_definitions")
-            }
             _ => {}
         }
+    } else if is_unknown(p.unknown, "capacity_provider_strategy") {
+        unknown.push("capacity_provider_strategy");
     } else if let Some(items) = p
         .values
         .get("capacity_provider_strategy")
@@ -275,10 +296,52 @@ pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan
         let subject = format!("{word} `{}`", p.address);
         subjects.push(subject.clone());
         let (mut value, unknown) = view(p);
+        // A service whose task definition (by the configuration's reference, in the same
+        // module) requires Fargate alone runs on Fargate, whatever its launch type says.
+        let fargate_only_td = p.kind == "aws_ecs_service" && {
+            let module = p
+                .address
+                .rsplit_once("aws_ecs_service.")
+                .map_or("", |(m, _)| m);
+            let td = p
+                .expressions
+                .and_then(|e| e.pointer("/task_definition/references"))
+                .and_then(Value::as_array)
+                .and_then(|r| {
+                    r.iter()
+                        .filter_map(Value::as_str)
+                        .find(|r| r.starts_with("aws_ecs_task_definition."))
+                })
+                .map(|r| {
+                    let name = r.split('.').nth(1).unwrap_or_default();
+                    let name = name.split('[').next().unwrap_or(name);
+                    format!("{module}aws_ecs_task_definition.{name}")
+                });
+            td.is_some_and(|td| {
+                let instances: Vec<&Planned<'_>> = resources
+                    .iter()
+                    .filter(|r| {
+                        r.address == td
+                            || r.address
+                                .strip_prefix(td.as_str())
+                                .is_some_and(|rest| rest.starts_with('['))
+                    })
+                    .collect();
+                !instances.is_empty()
+                    && instances.iter().all(|r| {
+                        !is_unknown(r.unknown, "requires_compatibilities")
+                            && r.values.get("requires_compatibilities") == Some(&json!(["FARGATE"]))
+                    })
+            })
+        };
         // Whether it runs on Fargate must be known first.
-        if let Some(attr) = unknown
-            .iter()
-            .find(|a| matches!(**a, "requires_compatibilities" | "launch_type"))
+        if !fargate_only_td
+            && let Some(attr) = unknown.iter().find(|a| {
+                matches!(
+                    **a,
+                    "requires_compatibilities" | "launch_type" | "capacity_provider_strategy"
+                )
+            })
         {
             for c in checks(p.kind) {
                 not_checked.push(NotChecked {
@@ -293,28 +356,10 @@ pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan
             continue;
         }
         let shape = if p.kind == "aws_ecs_service" {
-            // A service whose task definition (in the plan) requires Fargate alone.
-            let td = p
-                .expressions
-                .and_then(|e| e.pointer("/task_definition/references"))
-                .and_then(Value::as_array)
-                .and_then(|r| {
-                    r.iter()
-                        .filter_map(Value::as_str)
-                        .find(|r| r.starts_with("aws_ecs_task_definition."))
-                })
-                .map(|r| r.trim_end_matches(".arn").to_string());
-            let fargate_only = td.is_some_and(|td| {
-                resources.iter().any(|r| {
-                    r.address.ends_with(&td)
-                        && r.values.get("requires_compatibilities") == Some(&json!(["FARGATE"]))
-                })
-            });
             if let Some(o) = value.as_object_mut()
-                && !o.contains_key("launchType")
-                && !o.contains_key("capacityProviderStrategy")
-                && fargate_only
+                && fargate_only_td
             {
+                o.remove("capacityProviderStrategy");
                 o.insert("launchType".into(), "FARGATE".into());
             }
             Shape::Service
@@ -413,8 +458,19 @@ pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan
                     }
                 })
                 .unwrap_or_default();
-            let fix = if f.fix.applicability == Applicability::Manual {
-                Fix::manual(tf_words(&f.fix.title))
+            let fix = if f.check.slug == "missing-execution-role"
+                && opts.checks.execution_role_arn.is_none()
+            {
+                Fix::manual(format!(
+                    "set `execution_role_arn` in the configuration of `{}` (an `aws_iam_role` trusted by `ecs-tasks.amazonaws.com` with `AmazonECSTaskExecutionRolePolicy`), then plan again",
+                    p.address
+                ))
+            } else if f.fix.applicability == Applicability::Manual {
+                Fix::manual(format!(
+                    "{} (in the configuration of `{}`)",
+                    tf_words(&f.fix.title),
+                    p.address
+                ))
             } else {
                 Fix {
                     title: format!(
