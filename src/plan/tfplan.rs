@@ -156,7 +156,7 @@ fn view(p: &Planned<'_>) -> (Value, Vec<&'static str>) {
     let scalar = |attr: &str| {
         p.values
             .get(attr)
-            .filter(|x| !x.is_null() && !(attr == "launch_type" && x.as_str() == Some("")))
+            .filter(|x| !(x.is_null() || attr == "launch_type" && x.as_str() == Some("")))
     };
     let top: &[&str] = if p.kind == "aws_ecs_task_definition" {
         &[
