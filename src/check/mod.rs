@@ -102,6 +102,19 @@ pub fn all() -> impl Iterator<Item = &'static CheckInfo> {
     REGISTRY.iter().map(|c| c.info)
 }
 
+/// The document checks of a service (`service`) or of a task definition, in registry order.
+pub fn document_checks(service: bool) -> impl Iterator<Item = &'static CheckInfo> {
+    REGISTRY
+        .iter()
+        .filter_map(move |c| match (&c.run, service) {
+            (Runner::Service(_), true)
+            | (Runner::TaskDefinition(_) | Runner::TaskDefinitionFindings(_), false) => {
+                Some(c.info)
+            }
+            _ => None,
+        })
+}
+
 /// Slugs that were renamed: the old one still names the check.
 pub const RENAMED: &[(&str, &str)] = &[
     ("scp-denies-telemetry", "scp-blocks-agent"),

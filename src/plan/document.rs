@@ -40,6 +40,31 @@ pub fn materialize(
     })
 }
 
+/// Runs the checks on a resource read from infrastructure as code (a template's view, a
+/// Terraform plan's values), as ECS API JSON of `shape`: findings only, no text.
+pub(crate) fn plan_view(
+    origin: &Origin,
+    value: Value,
+    shape: Shape,
+    checks: &crate::check::Options,
+) -> Result<DocPlan, InputError> {
+    let doc = Document {
+        origin: origin.clone(),
+        text: String::new(),
+        bom: false,
+        value,
+        shape,
+        yaml: None,
+    };
+    plan_document(
+        &doc,
+        &PlanOptions {
+            checks: checks.clone(),
+            ..Default::default()
+        },
+    )
+}
+
 /// Plans one parsed document.
 pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, InputError> {
     if doc.shape == Shape::CloudFormation {

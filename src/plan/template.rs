@@ -4,7 +4,7 @@
 //! or the `AWS::NoValue` branch; what is not static is not checked, naming the expression.
 
 use super::{DocPlan, PlanOptions, Skip};
-use crate::check::{self, Runner};
+use crate::check;
 use crate::model::Severity;
 use crate::model::cfn::{self, Kind, Source, View};
 use crate::model::{
@@ -31,16 +31,7 @@ fn reads(slug: &str) -> &'static [&'static str] {
 
 /// The checks of a resource kind, in registry order.
 fn checks(kind: Kind) -> impl Iterator<Item = &'static CheckInfo> {
-    check::REGISTRY
-        .iter()
-        .filter_map(move |c| match (&c.run, kind) {
-            (
-                Runner::TaskDefinition(_) | Runner::TaskDefinitionFindings(_),
-                Kind::TaskDefinition | Kind::Express,
-            )
-            | (Runner::Service(_), Kind::Service) => Some(c.info),
-            _ => None,
-        })
+    check::document_checks(kind == Kind::Service)
 }
 
 /// `/containerDefinitions/0/memory` as the template names it: `ContainerDefinitions/0/Memory`.
@@ -499,10 +490,6 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
                 })
         })
     };
-    let view_opts = PlanOptions {
-        checks: opts.checks.clone(),
-        ..Default::default()
-    };
     for r in &resources {
         let kind_word = match r.kind {
             Kind::TaskDefinition => "task definition",
@@ -633,15 +620,7 @@ fn evaluate(doc: &Document, template: &Value, opts: &PlanOptions) -> Evaluated {
                     o.insert("launchType".into(), "FARGATE".into());
                 }
             }
-            let vdoc = Document {
-                origin: doc.origin.clone(),
-                text: String::new(),
-                bom: false,
-                value,
-                shape,
-                yaml: None,
-            };
-            let vplan = match super::plan_document(&vdoc, &view_opts) {
+            let vplan = match super::document::plan_view(&doc.origin, value, shape, &opts.checks) {
                 Ok(p) => p,
                 Err(e) => {
                     for c in checks(r.kind) {

@@ -248,18 +248,7 @@ fn view(p: &Planned<'_>) -> (Value, Vec<&'static str>) {
 
 /// The checks of a planned resource type, in registry order.
 fn checks(kind: &str) -> impl Iterator<Item = &'static crate::model::CheckInfo> {
-    let service = kind == "aws_ecs_service";
-    crate::check::REGISTRY
-        .iter()
-        .filter_map(move |c| match (&c.run, service) {
-            (crate::check::Runner::Service(_), true) => Some(c.info),
-            (
-                crate::check::Runner::TaskDefinition(_)
-                | crate::check::Runner::TaskDefinitionFindings(_),
-                false,
-            ) => Some(c.info),
-            _ => None,
-        })
+    crate::check::document_checks(kind == "aws_ecs_service")
 }
 
 /// The view attributes each check reads (unknown there: not checked).
@@ -283,10 +272,6 @@ pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan
     let mut not_checked = Vec::new();
     let mut skipped = Vec::new();
     let mut subjects = Vec::new();
-    let view_opts = PlanOptions {
-        checks: opts.checks.clone(),
-        ..Default::default()
-    };
     for p in &resources {
         let word = if p.kind == "aws_ecs_task_definition" {
             "task definition"
@@ -366,15 +351,7 @@ pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan
         } else {
             Shape::TaskDefinition
         };
-        let vdoc = Document {
-            origin: doc.origin.clone(),
-            text: String::new(),
-            bom: false,
-            value,
-            shape,
-            yaml: None,
-        };
-        let vplan = match super::plan_document(&vdoc, &view_opts) {
+        let vplan = match super::document::plan_view(&doc.origin, value, shape, &opts.checks) {
             Ok(v) => v,
             Err(e) => {
                 for c in checks(p.kind) {
