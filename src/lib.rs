@@ -13,6 +13,7 @@ pub mod check;
 pub mod cidr;
 pub mod cli;
 pub mod commands;
+pub mod coverage;
 pub mod error;
 pub mod fingerprint;
 pub mod input;
