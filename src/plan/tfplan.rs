@@ -12,6 +12,7 @@ use crate::model::{Applicability, Document, Finding, Fix, InputError, NotChecked
 use crate::text_patch;
 use json_patch::jsonptr::PointerBuf;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 /// True when `value` is a Terraform plan in JSON.
 pub fn is_plan(value: &Value) -> bool {
@@ -24,19 +25,28 @@ pub fn has_ecs(plan: &Value) -> bool {
     !planned(plan).is_empty()
 }
 
-/// One planned resource: its address, type, values, what is unknown, its pointer in the file.
-struct Planned<'a> {
-    address: String,
-    kind: &'a str,
-    values: &'a Map<String, Value>,
-    unknown: Option<&'a Value>,
-    pointer: String,
-    expressions: Option<&'a Value>,
+/// One resource to check, from a plan or from a `.tf` file: its address, type, values (as
+/// Terraform names them), what is known only after apply, and where it is.
+pub(crate) struct Planned {
+    pub address: String,
+    pub kind: String,
+    pub values: Map<String, Value>,
+    /// `after_unknown`: `{attr: true}`, nested as the values are.
+    pub unknown: Option<Value>,
+    /// The values' pointer in a plan file (for lines).
+    pub pointer: Option<String>,
+    /// Lines by attribute, and of the resource (a `.tf` file).
+    pub lines: BTreeMap<String, usize>,
+    pub line: Option<usize>,
+    /// Where an attribute is set, said in its fix: `` (set from `var.task_memory`) ``.
+    pub set_from: BTreeMap<String, String>,
+    /// The task definition a service uses, by its address in the same module.
+    pub task_definition: Option<String>,
 }
 
 /// The planned ECS resources of every module, in file order.
-fn planned(plan: &Value) -> Vec<Planned<'_>> {
-    fn walk<'a>(plan: &'a Value, module: &'a Value, at: String, out: &mut Vec<Planned<'a>>) {
+fn planned(plan: &Value) -> Vec<Planned> {
+    fn walk(plan: &Value, module: &Value, at: String, out: &mut Vec<Planned>) {
         if let Some(resources) = module.get("resources").and_then(Value::as_array) {
             for (i, r) in resources.iter().enumerate() {
                 let kind = r.get("type").and_then(Value::as_str).unwrap_or_default();
@@ -64,13 +74,43 @@ fn planned(plan: &Value) -> Vec<Planned<'_>> {
                         })
                     })
                     .and_then(|c| c.pointer("/change/after_unknown"));
+                let expressions = configuration(plan, &address);
+                let set_from = expressions
+                    .and_then(Value::as_object)
+                    .map(|e| {
+                        e.iter()
+                            .filter_map(|(attr, e)| Some((attr.clone(), set_from(e)?)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                // `module.a.aws_ecs_service.web` uses `module.a.aws_ecs_task_definition.NAME`.
+                let module_prefix = address
+                    .rsplit_once(&format!("{kind}."))
+                    .map_or("", |(m, _)| m)
+                    .to_string();
+                let task_definition = expressions
+                    .and_then(|e| e.pointer("/task_definition/references"))
+                    .and_then(Value::as_array)
+                    .and_then(|r| {
+                        r.iter()
+                            .filter_map(Value::as_str)
+                            .find(|r| r.starts_with("aws_ecs_task_definition."))
+                    })
+                    .map(|r| {
+                        let name = r.split('.').nth(1).unwrap_or_default();
+                        let name = name.split('[').next().unwrap_or(name);
+                        format!("{module_prefix}aws_ecs_task_definition.{name}")
+                    });
                 out.push(Planned {
-                    expressions: configuration(plan, &address),
                     address,
-                    kind,
-                    values,
-                    unknown,
-                    pointer: format!("{at}/resources/{i}/values"),
+                    kind: kind.to_string(),
+                    values: values.clone(),
+                    unknown: unknown.cloned(),
+                    pointer: Some(format!("{at}/resources/{i}/values")),
+                    lines: BTreeMap::new(),
+                    line: None,
+                    set_from,
+                    task_definition,
                 });
             }
         }
@@ -105,6 +145,22 @@ fn configuration<'a>(plan: &'a Value, address: &str) -> Option<&'a Value> {
         .iter()
         .find(|r| r.get("address").and_then(Value::as_str) == Some(rest))?
         .get("expressions")
+}
+
+/// How a plan's configuration sets an attribute: `` (a literal there: `"512"`) `` or
+/// `` (set from `var.task_memory`) ``.
+fn set_from(e: &Value) -> Option<String> {
+    if let Some(c) = e.get("constant_value") {
+        return Some(format!(" (a literal there: `{c}`)"));
+    }
+    let refs: Vec<String> = e
+        .get("references")?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|r| format!("`{r}`"))
+        .collect();
+    (!refs.is_empty()).then(|| format!(" (set from {})", refs.join(", ")))
 }
 
 /// The ECS API name of a Terraform attribute, and back.
@@ -149,7 +205,8 @@ fn is_unknown(unknown: Option<&Value>, attr: &str) -> bool {
 }
 
 /// The resource as ECS API JSON, and the attributes known only after apply.
-fn view(p: &Planned<'_>) -> (Value, Vec<&'static str>) {
+fn view(p: &Planned) -> (Value, Vec<&'static str>) {
+    let unknown_of = p.unknown.as_ref();
     let mut v = Map::new();
     let mut unknown = Vec::new();
     // `""` is how an update plan often carries an unset launch type.
@@ -176,11 +233,11 @@ fn view(p: &Planned<'_>) -> (Value, Vec<&'static str>) {
             .find(|(t, _)| t == attr)
             .map_or(*attr, |(_, e)| e);
         match scalar(attr) {
-            Some(_) if is_unknown(p.unknown, attr) => unknown.push(*attr),
+            Some(_) if is_unknown(unknown_of, attr) => unknown.push(*attr),
             Some(x) => {
                 v.insert(ecs.to_string(), x.clone());
             }
-            None if is_unknown(p.unknown, attr) => {
+            None if is_unknown(unknown_of, attr) => {
                 if matches!(*attr, "execution_role_arn" | "family" | "name") {
                     // Present, its value known after apply (a role's ARN).
                     v.insert(ecs.to_string(), "(known after apply)".into());
@@ -192,7 +249,7 @@ fn view(p: &Planned<'_>) -> (Value, Vec<&'static str>) {
         }
     }
     if p.kind == "aws_ecs_task_definition" {
-        if is_unknown(p.unknown, "runtime_platform") {
+        if is_unknown(unknown_of, "runtime_platform") {
             unknown.push("runtime_platform");
         } else if let Some(rp) = p
             .values
@@ -212,7 +269,7 @@ fn view(p: &Planned<'_>) -> (Value, Vec<&'static str>) {
             v.insert("runtimePlatform".into(), Value::Object(o));
         }
         match p.values.get("container_definitions") {
-            _ if is_unknown(p.unknown, "container_definitions") => {
+            _ if is_unknown(unknown_of, "container_definitions") => {
                 unknown.push("container_definitions")
             }
             // A JSON string, keys as in the ECS API.
@@ -227,7 +284,7 @@ fn view(p: &Planned<'_>) -> (Value, Vec<&'static str>) {
             },
             _ => {}
         }
-    } else if is_unknown(p.unknown, "capacity_provider_strategy") {
+    } else if is_unknown(unknown_of, "capacity_provider_strategy") {
         unknown.push("capacity_provider_strategy");
     } else if let Some(items) = p
         .values
@@ -266,13 +323,23 @@ fn reads(slug: &str) -> &'static [&'static str] {
 
 /// Plans a Terraform plan in JSON.
 pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, InputError> {
+    Ok(plan_planned(doc, &planned(&doc.value), opts, true))
+}
+
+/// Checks resources read from a plan (`from_plan`: fixes are made in the configuration, then
+/// planned again) or from `.tf` files, as findings on `doc`.
+pub(crate) fn plan_planned(
+    doc: &Document,
+    resources: &[Planned],
+    opts: &PlanOptions,
+    from_plan: bool,
+) -> DocPlan {
     let resource = doc.origin.display();
-    let resources = planned(&doc.value);
     let mut findings = Vec::new();
     let mut not_checked = Vec::new();
     let mut skipped = Vec::new();
     let mut subjects = Vec::new();
-    for p in &resources {
+    for p in resources {
         let word = if p.kind == "aws_ecs_task_definition" {
             "task definition"
         } else {
@@ -283,30 +350,12 @@ pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan
         let (mut value, unknown) = view(p);
         // A service whose task definition (by the configuration's reference, in the same
         // module) requires Fargate alone runs on Fargate, whatever its launch type says.
-        let fargate_only_td = p.kind == "aws_ecs_service" && {
-            let module = p
-                .address
-                .rsplit_once("aws_ecs_service.")
-                .map_or("", |(m, _)| m);
-            let td = p
-                .expressions
-                .and_then(|e| e.pointer("/task_definition/references"))
-                .and_then(Value::as_array)
-                .and_then(|r| {
-                    r.iter()
-                        .filter_map(Value::as_str)
-                        .find(|r| r.starts_with("aws_ecs_task_definition."))
-                })
-                .map(|r| {
-                    let name = r.split('.').nth(1).unwrap_or_default();
-                    let name = name.split('[').next().unwrap_or(name);
-                    format!("{module}aws_ecs_task_definition.{name}")
-                });
-            td.is_some_and(|td| {
-                let instances: Vec<&Planned<'_>> = resources
+        let fargate_only_td = p.kind == "aws_ecs_service"
+            && p.task_definition.as_ref().is_some_and(|td| {
+                let instances: Vec<&Planned> = resources
                     .iter()
                     .filter(|r| {
-                        r.address == td
+                        &r.address == td
                             || r.address
                                 .strip_prefix(td.as_str())
                                 .is_some_and(|rest| rest.starts_with('['))
@@ -314,11 +363,10 @@ pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan
                     .collect();
                 !instances.is_empty()
                     && instances.iter().all(|r| {
-                        !is_unknown(r.unknown, "requires_compatibilities")
+                        !is_unknown(r.unknown.as_ref(), "requires_compatibilities")
                             && r.values.get("requires_compatibilities") == Some(&json!(["FARGATE"]))
                     })
-            })
-        };
+            });
         // Whether it runs on Fargate must be known first.
         if !fargate_only_td
             && let Some(attr) = unknown.iter().find(|a| {
@@ -328,7 +376,7 @@ pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan
                 )
             })
         {
-            for c in checks(p.kind) {
+            for c in checks(&p.kind) {
                 not_checked.push(NotChecked {
                     check: c,
                     resource: resource.clone(),
@@ -354,7 +402,7 @@ pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan
         let vplan = match super::document::plan_view(&doc.origin, value, shape, &opts.checks) {
             Ok(v) => v,
             Err(e) => {
-                for c in checks(p.kind) {
+                for c in checks(&p.kind) {
                     not_checked.push(NotChecked {
                         check: c,
                         resource: resource.clone(),
@@ -372,7 +420,7 @@ pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan
                 reason: tf_words(&s.reason),
             });
         }
-        let undecided: Vec<&'static crate::model::CheckInfo> = checks(p.kind)
+        let undecided: Vec<&'static crate::model::CheckInfo> = checks(&p.kind)
             .filter(|c| reads(c.slug).iter().any(|a| unknown.contains(a)))
             .collect();
         for c in &undecided {
@@ -411,50 +459,38 @@ pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan
                 .iter()
                 .find(|(_, e)| *e == attr)
                 .map_or(attr.as_str(), |(t, _)| t);
-            let mut pointer = format!("{}/{tf_attr}", p.pointer);
-            if doc.value.pointer(&pointer).is_none() {
-                pointer = p.pointer.clone();
-            }
-            let pointer: PointerBuf = pointer.parse().unwrap_or_default();
-            let line = text_patch::line_of(&doc.text, &pointer);
-            let expression = p
-                .expressions
-                .and_then(|e| e.get(tf_attr))
-                .and_then(|e| {
-                    if let Some(c) = e.get("constant_value") {
-                        Some(format!(" (a literal there: `{}`)", c))
-                    } else {
-                        let refs: Vec<String> = e
-                            .get("references")?
-                            .as_array()?
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .map(|r| format!("`{r}`"))
-                            .collect();
-                        (!refs.is_empty()).then(|| format!(" (set from {})", refs.join(", ")))
+            let (pointer, line) = match &p.pointer {
+                Some(base) => {
+                    let mut pointer = format!("{base}/{tf_attr}");
+                    if doc.value.pointer(&pointer).is_none() {
+                        pointer = base.clone();
                     }
-                })
-                .unwrap_or_default();
+                    let pointer: PointerBuf = pointer.parse().unwrap_or_default();
+                    let line = text_patch::line_of(&doc.text, &pointer);
+                    (pointer, line)
+                }
+                None => (PointerBuf::new(), p.lines.get(tf_attr).copied().or(p.line)),
+            };
+            let expression = p.set_from.get(tf_attr).cloned().unwrap_or_default();
+            let (place, then) = if from_plan {
+                (
+                    format!("the configuration of `{}`", p.address),
+                    ", then plan again",
+                )
+            } else {
+                (format!("`{}`", p.address), "")
+            };
             let fix = if f.check.slug == "missing-execution-role"
                 && opts.checks.execution_role_arn.is_none()
             {
                 Fix::manual(format!(
-                    "set `execution_role_arn` in the configuration of `{}` (an `aws_iam_role` trusted by `ecs-tasks.amazonaws.com` with `AmazonECSTaskExecutionRolePolicy`), then plan again",
-                    p.address
+                    "set `execution_role_arn` in {place} (an `aws_iam_role` trusted by `ecs-tasks.amazonaws.com` with `AmazonECSTaskExecutionRolePolicy`){then}"
                 ))
             } else if f.fix.applicability == Applicability::Manual {
-                Fix::manual(format!(
-                    "{} (in the configuration of `{}`)",
-                    tf_words(&f.fix.title),
-                    p.address
-                ))
+                Fix::manual(format!("{} (in {place})", tf_words(&f.fix.title)))
             } else {
                 Fix {
-                    title: format!(
-                        "{} in the configuration of `{}`{expression}, then plan again",
-                        tf_words(&f.fix.title),
-                        p.address
-                    ),
+                    title: format!("{} in {place}{expression}{then}", tf_words(&f.fix.title)),
                     applicability: Applicability::Manual,
                     reason: f.fix.reason.clone(),
                     ..Default::default()
@@ -471,7 +507,7 @@ pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan
             });
         }
     }
-    Ok(DocPlan {
+    DocPlan {
         resource,
         origin: doc.origin.clone(),
         sha256: opts.fingerprint.then(|| doc.sha256()),
@@ -486,5 +522,5 @@ pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan
         derived: Vec::new(),
         dropped_nulls: 0,
         subjects,
-    })
+    }
 }
