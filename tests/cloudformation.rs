@@ -55,6 +55,13 @@ fn lint(files: &[PathBuf]) -> BTreeSet<(String, String)> {
         .args(files)
         .output()
         .unwrap();
+    // 0: clean; 2, 4, 6, 8...: the levels it found (errors 2, warnings 4, informational 8).
+    assert!(
+        out.status.code().is_some_and(|c| c % 2 == 0 && c <= 14),
+        "cfn-lint failed ({:?}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| {
