@@ -27,4 +27,5 @@ mod readme_iam_policies;
 mod repository_walk;
 mod scale;
 mod secrets;
+mod terraform_files;
 mod terraform_plan;

@@ -194,17 +194,30 @@ fn plan_input(origin: Origin, found: bool, opts: &PlanOptions) -> Outcome {
     };
     // Most JSON and YAML in a repository is not ECS: known without parsing it. YAML is read
     // only as a CloudFormation template with an ECS resource.
-    let yaml = matches!(&origin, Origin::File { path, .. }
-        if path.extension().is_some_and(files::is_yaml));
-    let not_ecs = if yaml {
-        memchr::memmem::find(&bytes, b"AWS::ECS::").is_none()
-    } else {
-        model::clearly_not_ecs(&bytes)
+    let ext = match &origin {
+        Origin::File { path, .. } => path.extension().map(|e| e.to_os_string()),
+        _ => None,
+    };
+    let not_ecs = match ext.as_deref() {
+        Some(e) if files::is_yaml(e) => memchr::memmem::find(&bytes, b"AWS::ECS::").is_none(),
+        Some(e) if e == "tf" => {
+            memchr::memmem::find(&bytes, b"aws_ecs_task_definition").is_none()
+                && memchr::memmem::find(&bytes, b"aws_ecs_service").is_none()
+        }
+        _ => model::clearly_not_ecs(&bytes),
     };
     if found && not_ecs {
         return Outcome::Ignored(origin.display(), "not an ECS document".to_string());
     }
-    match model::parse(origin, &bytes).and_then(|doc| planner::plan_document(&doc, opts)) {
+    let parsed = model::parse(origin, &bytes).map(|mut doc| {
+        if doc.shape == model::Shape::Terraform
+            && let Origin::File { path, .. } = &doc.origin
+        {
+            doc.module = files::module_files(path);
+        }
+        doc
+    });
+    match parsed.and_then(|doc| planner::plan_document(&doc, opts)) {
         Ok(d) => Outcome::Doc(Box::new(d)),
         Err(e) if found && e.not_ecs => {
             let what = if e
@@ -213,6 +226,8 @@ fn plan_input(origin: Origin, found: bool, opts: &PlanOptions) -> Outcome {
                 .is_some_and(|h| h.contains("CloudFormation"))
             {
                 "a CloudFormation template, not an ECS document"
+            } else if e.message.contains("`containerDefinitions` array") {
+                "a container list (Terraform reads it with `file()`)"
             } else {
                 "not an ECS document"
             };

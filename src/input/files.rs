@@ -169,6 +169,59 @@ fn relative_to_cwd(origins: &mut [Origin]) {
     }
 }
 
+/// The files of the Terraform module `tf` is in: its `.tf`, `.tfvars` and `.json` files (what
+/// `var.`, `local.` and `file()` read). A file that cannot be read is left out.
+pub fn module_files(tf: &Path) -> Vec<crate::model::tf::File> {
+    let dir = tf
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<crate::model::tf::File> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .is_some_and(|e| e == "tf" || e == "tfvars" || e == "json")
+        })
+        .filter_map(|p| {
+            Some(crate::model::tf::File {
+                name: p.file_name()?.to_string_lossy().into_owned(),
+                text: std::fs::read_to_string(&p).ok()?,
+            })
+        })
+        .collect();
+    // Files `file("...")` reads from folders below (`file("${path.module}/defs/app.json")`).
+    let mut referenced = Vec::new();
+    for f in out.iter().filter(|f| f.name.ends_with(".tf")) {
+        for (i, _) in f.text.match_indices("file(\"") {
+            let rest = &f.text[i + 6..];
+            if let Some(end) = rest.find("\")") {
+                let name = rest[..end]
+                    .trim_start_matches("${path.module}/")
+                    .trim_start_matches("./");
+                if name.contains('/')
+                    && !name.contains("..")
+                    && !name.contains("${")
+                    && let Ok(text) = std::fs::read_to_string(dir.join(name))
+                {
+                    referenced.push(crate::model::tf::File {
+                        name: name.to_string(),
+                        text,
+                    });
+                }
+            }
+        }
+    }
+    out.extend(referenced);
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out.dedup_by(|a, b| a.name == b.name);
+    out
+}
+
 /// `yaml`/`yml`: a CloudFormation template may be YAML.
 pub fn is_yaml(ext: &std::ffi::OsStr) -> bool {
     ext == "yaml" || ext == "yml"
@@ -208,7 +261,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Vec<String> {
                 let path = entry.path();
                 let is_file = entry.file_type().is_some_and(|t| t.is_file())
                     || (entry.path_is_symlink() && path.is_file());
-                if is_file && path.extension().is_some_and(|e| e == "json" || is_yaml(e)) {
+                if is_file
+                    && path
+                        .extension()
+                        .is_some_and(|e| e == "json" || e == "tf" || is_yaml(e))
+                {
                     found
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)

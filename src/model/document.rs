@@ -127,6 +127,9 @@ pub struct Document {
     pub shape: Shape,
     /// A YAML input (a CloudFormation template): its nodes' spans; `value` is its JSON form.
     pub yaml: Option<super::yaml::Yaml>,
+    /// A `.tf` file: the files of its module (its `.tf`, `.tfvars` and JSON files), read by
+    /// the input stage.
+    pub module: Vec<super::tf::File>,
 }
 
 impl Document {
@@ -181,6 +184,28 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
             });
         }
     };
+    if let Origin::File { path, .. } = &origin
+        && path.extension().is_some_and(|e| e == "tf")
+    {
+        let body = super::tf::parse(&text).map_err(|m| InputError::new(name.clone(), m, None))?;
+        if !super::tf::has_ecs(&body) {
+            return Err(InputError::new(
+                name,
+                "a Terraform file with no `aws_ecs_task_definition` or `aws_ecs_service`",
+                Some("fargate-rtm checks the ECS resources of a module"),
+            )
+            .not_ecs());
+        }
+        return Ok(Document {
+            origin,
+            text,
+            bom,
+            value: Value::Null,
+            shape: Shape::Terraform,
+            yaml: None,
+            module: Vec::new(),
+        });
+    }
     if text.trim().is_empty() {
         return Err(InputError::new(
             name,
@@ -217,6 +242,7 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
             value,
             shape: Shape::TerraformPlan,
             yaml: None,
+            module: Vec::new(),
         });
     }
     if super::cfn::is_template(&value) {
@@ -235,6 +261,7 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
             value,
             shape: Shape::CloudFormation,
             yaml,
+            module: Vec::new(),
         });
     }
     let shape = detect(&value).map_err(|e| {
@@ -247,7 +274,8 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
         InputError {
             resource: name.clone(),
             message: format!("{}{at}", e.message),
-            not_ecs: !looks_like_ecs(&text) && !e.message.contains("`containerDefinitions` array"),
+            // A container list is read through the `.tf` that uses it: a walk leaves it.
+            not_ecs: !looks_like_ecs(&text) || e.message.contains("`containerDefinitions` array"),
             hint: e.hint,
         }
     })?;
@@ -258,6 +286,7 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
         value,
         shape,
         yaml: None,
+        module: Vec::new(),
     })
 }
 
@@ -357,6 +386,8 @@ pub enum Shape {
     CloudFormation,
     /// A Terraform plan in JSON (`terraform show -json PLANFILE`).
     TerraformPlan,
+    /// A Terraform `.tf` file: its ECS resources, read with its module.
+    Terraform,
 }
 
 impl Shape {
@@ -369,6 +400,7 @@ impl Shape {
             Shape::RunTask => "run configuration (`run-task` input)",
             Shape::CloudFormation => "CloudFormation template",
             Shape::TerraformPlan => "Terraform plan (`terraform show -json`)",
+            Shape::Terraform => "Terraform file",
         }
     }
 }
@@ -519,7 +551,7 @@ pub fn resources(shape: Shape, value: &Value) -> Vec<Result<Resource<'_>, ShapeE
             vec![Service::read_run(PointerBuf::new(), value).map(Resource::Service)]
         }
         // Planned resource by resource (`plan::template`, `plan::tfplan`).
-        Shape::CloudFormation | Shape::TerraformPlan => Vec::new(),
+        Shape::CloudFormation | Shape::TerraformPlan | Shape::Terraform => Vec::new(),
         Shape::DescribeServices => value["services"]
             .as_array()
             .map(|items| {
@@ -631,7 +663,8 @@ mod tests {
             "{}",
             containers.message
         );
-        assert!(!containers.not_ecs);
+        // A walk leaves it (Terraform reads it with `file()`); named, it is an error.
+        assert!(containers.not_ecs);
     }
 
     #[test]

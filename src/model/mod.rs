@@ -9,6 +9,7 @@ pub mod finding;
 pub mod inventory;
 pub mod service;
 pub mod task_definition;
+pub mod tf;
 pub mod yaml;
 
 pub use document::{

@@ -27,6 +27,7 @@ fn document(arn: &str, value: &Value, shape: Shape) -> Document {
         value: value.clone(),
         shape,
         yaml: None,
+        module: Vec::new(),
     }
 }
 

@@ -55,6 +55,7 @@ pub(crate) fn plan_view(
         value,
         shape,
         yaml: None,
+        module: Vec::new(),
     };
     plan_document(
         &doc,
@@ -72,6 +73,25 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
     }
     if doc.shape == Shape::TerraformPlan {
         return super::tfplan::plan_terraform_plan(doc, opts);
+    }
+    if doc.shape == Shape::Terraform {
+        let this = crate::model::tf::File {
+            name: match &doc.origin {
+                Origin::File { path, .. } => path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                _ => String::new(),
+            },
+            text: doc.text.clone(),
+        };
+        let mut module = doc.module.clone();
+        if !module.iter().any(|f| f.name == this.name) {
+            module.push(this.clone());
+        }
+        let resources = crate::model::tf::resources(&this, &module)
+            .map_err(|m| InputError::new(doc.origin.display(), m, None))?;
+        return Ok(super::tfplan::plan_planned(doc, &resources, opts, false));
     }
     let resource = doc.origin.display();
     let ctx = Context {

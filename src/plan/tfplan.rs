@@ -8,6 +8,7 @@
 //! Format: https://developer.hashicorp.com/terraform/internals/json-format
 
 use super::{DocPlan, PlanOptions, Skip};
+use crate::model::tf::Planned;
 use crate::model::{Applicability, Document, Finding, Fix, InputError, NotChecked, Origin, Shape};
 use crate::text_patch;
 use json_patch::jsonptr::PointerBuf;
@@ -23,25 +24,6 @@ pub fn is_plan(value: &Value) -> bool {
 /// True when the plan holds an ECS resource.
 pub fn has_ecs(plan: &Value) -> bool {
     !planned(plan).is_empty()
-}
-
-/// One resource to check, from a plan or from a `.tf` file: its address, type, values (as
-/// Terraform names them), what is known only after apply, and where it is.
-pub(crate) struct Planned {
-    pub address: String,
-    pub kind: String,
-    pub values: Map<String, Value>,
-    /// `after_unknown`: `{attr: true}`, nested as the values are.
-    pub unknown: Option<Value>,
-    /// The values' pointer in a plan file (for lines).
-    pub pointer: Option<String>,
-    /// Lines by attribute, and of the resource (a `.tf` file).
-    pub lines: BTreeMap<String, usize>,
-    pub line: Option<usize>,
-    /// Where an attribute is set, said in its fix: `` (set from `var.task_memory`) ``.
-    pub set_from: BTreeMap<String, String>,
-    /// The task definition a service uses, by its address in the same module.
-    pub task_definition: Option<String>,
 }
 
 /// The planned ECS resources of every module, in file order.
@@ -381,9 +363,16 @@ pub(crate) fn plan_planned(
                     check: c,
                     resource: resource.clone(),
                     subject: subject.clone(),
-                    reason: format!(
-                        "cannot tell whether it runs on Fargate: `{attr}` is known only after apply"
-                    ),
+                    reason: if from_plan {
+                        format!(
+                            "cannot tell whether it runs on Fargate: `{attr}` is known only after apply"
+                        )
+                    } else {
+                        format!(
+                            "cannot tell whether it runs on Fargate: `{attr}` is not static{}",
+                            p.set_from.get(*attr).map_or("", String::as_str)
+                        )
+                    },
                 });
             }
             continue;
@@ -413,6 +402,8 @@ pub(crate) fn plan_planned(
                 continue;
             }
         };
+        // A resource that does not run on Fargate is skipped, not undecided.
+        let not_fargate = !vplan.skipped.is_empty();
         for s in vplan.skipped {
             skipped.push(Skip {
                 resource: resource.clone(),
@@ -421,6 +412,7 @@ pub(crate) fn plan_planned(
             });
         }
         let undecided: Vec<&'static crate::model::CheckInfo> = checks(&p.kind)
+            .filter(|_| !not_fargate)
             .filter(|c| reads(c.slug).iter().any(|a| unknown.contains(a)))
             .collect();
         for c in &undecided {
@@ -433,7 +425,16 @@ pub(crate) fn plan_planned(
                 check: c,
                 resource: resource.clone(),
                 subject: subject.clone(),
-                reason: format!("{} known only after apply", attrs.join(", ")),
+                reason: if from_plan {
+                    format!("{} known only after apply", attrs.join(", "))
+                } else {
+                    let how: Vec<String> = reads(c.slug)
+                        .iter()
+                        .filter(|a| unknown.contains(a))
+                        .map(|a| format!("`{a}`{}", p.set_from.get(*a).map_or("", String::as_str)))
+                        .collect();
+                    format!("not static: {}", how.join(", "))
+                },
             });
         }
         for n in vplan.not_checked {
