@@ -97,3 +97,105 @@ fn shared_modules() {
     assert!(r.stderr.is_empty(), "no file is an error: {}", r.stderr);
     snap!("terraform-shared-modules", r.transcript());
 }
+
+/// Cases a review found passing when they must not: each is now a finding or not checked.
+#[test]
+fn reviewed_cases_are_findings_or_not_checked() {
+    let module = |files: &[(&str, &str)]| {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    };
+    let plan = |dir: &std::path::Path| -> serde_json::Value {
+        let r = run_in(dir, &["plan", "--format", "json", "."], None);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    let checks = |v: &serde_json::Value, key: &str| -> Vec<String> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["check"].as_str().unwrap(),
+                    f["subject"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let td = "resource \"aws_ecs_task_definition\" \"app\" {\n  requires_compatibilities = [\"FARGATE\"]\n  cpu = \"256\"\n  memory = \"512\"\n  execution_role_arn = \"arn:aws:iam::1:role/e\"\n  container_definitions = jsonencode([{ name = \"a\", image = \"b\" }])\n}\n";
+    // A service and its task definition in two files of one module.
+    let d = module(&[
+        ("td.tf", td),
+        (
+            "svc.tf",
+            "resource \"aws_ecs_service\" \"app\" {\n  name = \"app\"\n  task_definition = aws_ecs_task_definition.app.arn\n  platform_version = \"1.3.0\"\n}\n",
+        ),
+    ]);
+    let v = plan(d.path());
+    assert!(
+        checks(&v, "findings")
+            .iter()
+            .any(|c| c.starts_with("platform-version-too-old")),
+        "{v}"
+    );
+    // A role that may be null is not checked, not present.
+    let d = module(&[(
+        "main.tf",
+        "variable \"use_role\" {\n  default = false\n}\nresource \"aws_ecs_task_definition\" \"a\" {\n  requires_compatibilities = [\"FARGATE\"]\n  cpu = \"256\"\n  memory = \"512\"\n  execution_role_arn = var.use_role ? \"arn:aws:iam::1:role/x\" : null\n  container_definitions = jsonencode([{ name = \"a\", image = \"b\" }])\n}\n",
+    )]);
+    let v = plan(d.path());
+    assert!(
+        checks(&v, "not_checked")
+            .iter()
+            .any(|c| c.starts_with("missing-execution-role")),
+        "{v}"
+    );
+    // A child module's input is its caller's value, not its own tfvars or default.
+    let child = "variable \"memory\" {\n  default = \"512\"\n}\nresource \"aws_ecs_task_definition\" \"a\" {\n  requires_compatibilities = [\"FARGATE\"]\n  cpu = \"256\"\n  memory = var.memory\n  execution_role_arn = \"arn:aws:iam::1:role/e\"\n  container_definitions = jsonencode([{ name = \"a\", image = \"b\" }])\n}\n";
+    let d = module(&[
+        (
+            "main.tf",
+            "module \"svc\" {\n  source = \"./modules/svc\"\n  memory = \"300\"\n}\n",
+        ),
+        ("modules/svc/main.tf", child),
+        ("modules/svc/terraform.tfvars", "memory = \"1024\"\n"),
+    ]);
+    let v = plan(d.path());
+    assert!(
+        checks(&v, "not_checked")
+            .iter()
+            .any(|c| c.starts_with("invalid-task-size")),
+        "{v}"
+    );
+    assert!(checks(&v, "findings").is_empty(), "{v}");
+    // `*.auto.tfvars.json` is read (and wins over the default).
+    let d = module(&[
+        ("main.tf", child),
+        ("x.auto.tfvars.json", "{\"memory\": \"300\"}"),
+    ]);
+    let v = plan(d.path());
+    assert!(
+        checks(&v, "findings")
+            .iter()
+            .any(|c| c.starts_with("invalid-task-size")),
+        "{v}"
+    );
+    // An override file: the module's resources are not checked.
+    let d = module(&[
+        ("main.tf", td),
+        (
+            "override.tf",
+            "resource \"aws_ecs_task_definition\" \"app\" {\n  memory = \"300\"\n}\n",
+        ),
+    ]);
+    let v = plan(d.path());
+    assert!(checks(&v, "findings").is_empty(), "{v}");
+    assert!(!checks(&v, "not_checked").is_empty(), "{v}");
+    assert_eq!(v["exit_code"], 1);
+}

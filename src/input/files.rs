@@ -204,6 +204,7 @@ pub fn module_files(tf: &Path) -> Vec<crate::model::tf::File> {
                     .trim_start_matches("${path.module}/")
                     .trim_start_matches("./");
                 if name.contains('/')
+                    && !name.starts_with('/')
                     && !name.contains("..")
                     && !name.contains("${")
                     && let Ok(text) = std::fs::read_to_string(dir.join(name))
@@ -217,8 +218,74 @@ pub fn module_files(tf: &Path) -> Vec<crate::model::tf::File> {
         }
     }
     out.extend(referenced);
+    out.extend(module_calls(dir));
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out.dedup_by(|a, b| a.name == b.name);
+    out
+}
+
+/// The calls of the module in `dir` from `.tf` files in up to four parent folders
+/// (`module "x" { source = "./modules/svc" ... }`): for each, a `(module call) PATH` file
+/// listing the inputs it sets, one per line.
+fn module_calls(dir: &Path) -> Vec<crate::model::tf::File> {
+    let Ok(target) = std::fs::canonicalize(dir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut parent = target.parent().map(Path::to_path_buf);
+    for _ in 0..4 {
+        let Some(p) = parent else { break };
+        if let Ok(entries) = std::fs::read_dir(&p) {
+            for e in entries.filter_map(Result::ok) {
+                let path = e.path();
+                if path.extension().is_none_or(|x| x != "tf") {
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                let Ok(body) = crate::model::tf::parse(&text) else {
+                    continue;
+                };
+                for b in body.get_blocks("module") {
+                    let Some(source) = b
+                        .body
+                        .get_attribute("source")
+                        .and_then(|a| a.value.as_str().map(str::to_string))
+                    else {
+                        continue;
+                    };
+                    if !source.starts_with('.') {
+                        continue;
+                    }
+                    if std::fs::canonicalize(p.join(&source)).ok().as_deref() != Some(&*target) {
+                        continue;
+                    }
+                    let inputs: Vec<String> = b
+                        .body
+                        .attributes()
+                        .map(|a| a.key.value().to_string())
+                        .filter(|k| {
+                            !matches!(
+                                k.as_str(),
+                                "source"
+                                    | "version"
+                                    | "providers"
+                                    | "count"
+                                    | "for_each"
+                                    | "depends_on"
+                            )
+                        })
+                        .collect();
+                    out.push(crate::model::tf::File {
+                        name: format!("(module call) {}", path.display()),
+                        text: inputs.join("\n"),
+                    });
+                }
+            }
+        }
+        parent = p.parent().map(Path::to_path_buf);
+    }
     out
 }
 

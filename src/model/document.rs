@@ -187,6 +187,17 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
     if let Origin::File { path, .. } = &origin
         && path.extension().is_some_and(|e| e == "tf")
     {
+        if path
+            .file_name()
+            .is_some_and(|n| super::tf::is_override(&n.to_string_lossy()))
+        {
+            return Err(InputError::new(
+                name,
+                "a Terraform override file: Terraform merges it into the module's other files",
+                Some("the module's resources are reported not checked while it has one"),
+            )
+            .not_ecs());
+        }
         let body = super::tf::parse(&text).map_err(|m| InputError::new(name.clone(), m, None))?;
         if !super::tf::has_ecs(&body) {
             return Err(InputError::new(
@@ -509,6 +520,15 @@ pub fn detect(value: &Value) -> Result<Shape, ShapeError> {
     }
     if SERVICE_KEYS.iter().any(|k| obj.contains_key(*k)) || runs_task {
         return Ok(Shape::Service);
+    }
+    if obj.get("resource").is_some_and(|r| {
+        r.get("aws_ecs_task_definition").is_some() || r.get("aws_ecs_service").is_some()
+    }) {
+        return Err(ShapeError {
+            pointer: None,
+            message: "a Terraform configuration in JSON syntax (`.tf.json`), which fargate-rtm does not read yet".into(),
+            hint: Some("plan it and check the plan: `terraform show -json PLANFILE > plan.json`, then `fargate-rtm plan plan.json`".into()),
+        });
     }
     let parameters_file = obj.contains_key("Parameters")
         && obj

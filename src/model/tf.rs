@@ -35,6 +35,11 @@ pub struct Planned {
     pub task_definition: Option<String>,
 }
 
+/// `override.tf` and `*_override.tf` (merged into the other files by Terraform).
+pub fn is_override(name: &str) -> bool {
+    name == "override.tf" || name.ends_with("_override.tf")
+}
+
 /// A file of the module: its name and text.
 #[derive(Debug, Clone)]
 pub struct File {
@@ -84,6 +89,11 @@ struct Module<'a> {
     tf: Vec<(&'a str, &'a str, Body)>,
     /// `.tfvars` in precedence order, lowest first.
     tfvars: Vec<(&'a str, &'a str, Body)>,
+    /// `.tfvars.json` values, each with its file, in precedence order, lowest first.
+    tfvars_json: Vec<(&'a str, Map<String, Value>)>,
+    /// Inputs the calls of this module (in parent folders) set: the module is a child there,
+    /// and such a variable is the caller's value, not this folder's.
+    inputs: Vec<(String, String)>,
     /// Other files by name (JSON read by `file()`).
     other: &'a [File],
 }
@@ -94,6 +104,14 @@ impl Module<'_> {
     }
 
     fn var(&self, name: &str, depth: usize) -> Eval {
+        if self.inputs.iter().any(|(n, _)| n == name) {
+            return Eval::Unknown;
+        }
+        for (file, values) in self.tfvars_json.iter().rev() {
+            if let Some(v) = values.get(name) {
+                return Eval::Val(v.clone(), Some(format!(" (set in `{file}`)")));
+            }
+        }
         for (file, text, body) in self.tfvars.iter().rev() {
             if let Some(a) = body.get_attribute(name) {
                 return match self.eval(&a.value, text, depth + 1) {
@@ -152,6 +170,9 @@ impl Module<'_> {
     /// A file of the module read by `file()`, as a string.
     fn file(&self, path: &str) -> Eval {
         let name = path.trim_start_matches("./");
+        if name.starts_with('/') || name.contains("..") {
+            return Eval::Unknown;
+        }
         self.other
             .iter()
             .find(|f| f.name == name)
@@ -256,20 +277,7 @@ impl Module<'_> {
                             }
                             self.file(path)
                         }
-                        Eval::Val(Value::String(p), _) => self
-                            .other
-                            .iter()
-                            .find(|f| {
-                                f.name
-                                    == p.trim_start_matches("${path.module}/")
-                                        .trim_start_matches("./")
-                            })
-                            .map_or(Eval::Unknown, |f| {
-                                Eval::Val(
-                                    Value::String(f.text.clone()),
-                                    Some(format!(" (in `{}`)", f.name)),
-                                )
-                            }),
+                        Eval::Val(Value::String(p), _) => self.file(&p),
                         _ => Eval::Unknown,
                     },
                     _ => Eval::Unknown,
@@ -278,6 +286,21 @@ impl Module<'_> {
             _ => Eval::Unknown,
         }
     }
+}
+
+/// A reference to another resource's attribute (`aws_iam_role.exec.arn`, `data.x.y.arn`), not
+/// to a variable, a local, a module output or an iteration value.
+fn resource_attribute(e: &Expression) -> bool {
+    let Expression::Traversal(t) = e else {
+        return false;
+    };
+    let Expression::Variable(root) = &t.expr else {
+        return false;
+    };
+    !matches!(
+        root.value().as_str(),
+        "var" | "local" | "module" | "each" | "count" | "path" | "terraform" | "self"
+    ) && t.operators.len() >= 2
 }
 
 /// The text of a template with no interpolation or directive.
@@ -297,26 +320,60 @@ fn literal_template<'a>(elements: impl Iterator<Item = &'a Element>) -> Option<S
 pub fn resources(this: &File, files: &[File]) -> Result<Vec<Planned>, String> {
     let parse_named = |f: &File| parse(&f.text).map_err(|e| format!("`{}`: {e}", f.name));
     let mut tf = Vec::new();
-    for f in files.iter().filter(|f| f.name.ends_with(".tf")) {
-        tf.push((f.name.as_str(), f.text.as_str(), parse_named(f)?));
-    }
-    // Lowest precedence first: `terraform.tfvars`, then `*.auto.tfvars` alphabetically.
-    let mut tfvars = Vec::new();
-    let mut autos: Vec<&File> = files
-        .iter()
-        .filter(|f| f.name.ends_with(".auto.tfvars"))
-        .collect();
-    autos.sort_by(|a, b| a.name.cmp(&b.name));
     for f in files
         .iter()
-        .filter(|f| f.name == "terraform.tfvars")
-        .chain(autos)
+        .filter(|f| f.name.ends_with(".tf") && !f.name.starts_with('('))
     {
-        tfvars.push((f.name.as_str(), f.text.as_str(), parse_named(f)?));
+        tf.push((f.name.as_str(), f.text.as_str(), parse_named(f)?));
     }
+    // A child module (called from a parent folder) ignores its own tfvars; its inputs are the
+    // caller's. The calls are listed by the input stage as `(module call) PATH` files.
+    let inputs: Vec<(String, String)> = files
+        .iter()
+        .filter_map(|f| f.name.strip_prefix("(module call) ").map(|at| (f, at)))
+        .flat_map(|(f, at)| f.text.lines().map(move |n| (n.to_string(), at.to_string())))
+        .collect();
+    let child = files.iter().any(|f| f.name.starts_with("(module call) "));
+    // Lowest precedence first: `terraform.tfvars`(`.json`), then `*.auto.tfvars`(`.json`)
+    // alphabetically. Text and JSON files are kept apart, the JSON ones after the text ones of
+    // the same rank (a simplification: Terraform orders them by name within a rank).
+    let mut tfvars = Vec::new();
+    let mut tfvars_json = Vec::new();
+    if !child {
+        let mut autos: Vec<&File> = files
+            .iter()
+            .filter(|f| f.name.ends_with(".auto.tfvars"))
+            .collect();
+        autos.sort_by(|a, b| a.name.cmp(&b.name));
+        for f in files
+            .iter()
+            .filter(|f| f.name == "terraform.tfvars")
+            .chain(autos)
+        {
+            tfvars.push((f.name.as_str(), f.text.as_str(), parse_named(f)?));
+        }
+        let mut json: Vec<&File> = files
+            .iter()
+            .filter(|f| f.name == "terraform.tfvars.json" || f.name.ends_with(".auto.tfvars.json"))
+            .collect();
+        json.sort_by_key(|f| (f.name != "terraform.tfvars.json", f.name.clone()));
+        for f in json {
+            let values: Map<String, Value> = serde_json::from_str(&f.text)
+                .map_err(|e| format!("`{}`: invalid JSON: {e}", f.name))?;
+            tfvars_json.push((f.name.as_str(), values));
+        }
+    }
+    // Override files are merged into the others by Terraform; fargate-rtm does not merge them.
+    let overrides: Vec<&str> = files
+        .iter()
+        .filter(|f| is_override(&f.name))
+        .map(|f| f.name.as_str())
+        .collect();
     let module = Module {
         tf,
         tfvars,
+        tfvars_json,
+        inputs,
         other: files,
     };
     let body = parse(&this.text)?;
@@ -351,6 +408,16 @@ pub fn resources(this: &File, files: &[File]) -> Result<Vec<Planned>, String> {
                         if let Some(from) = from {
                             p.set_from.insert(key.to_string(), from);
                         }
+                    }
+                    // A role, family or name from another resource's attribute is there.
+                    Eval::Unknown
+                        if matches!(key, "execution_role_arn" | "family" | "name")
+                            && resource_attribute(&a.value) =>
+                    {
+                        p.values.insert(
+                            key.to_string(),
+                            Value::String("(a resource attribute)".into()),
+                        );
                     }
                     Eval::Unknown => {
                         unknown.insert(key.to_string(), Value::Bool(true));
@@ -405,7 +472,10 @@ pub fn resources(this: &File, files: &[File]) -> Result<Vec<Planned>, String> {
                     Value::Array(vec![Value::Object(inner.values)]),
                 );
             }
-            if b.body.get_blocks("dynamic").next().is_some() {
+            if b.body
+                .get_blocks("dynamic")
+                .any(|d| label(d, 0).as_deref() == Some("runtime_platform"))
+            {
                 unknown.insert("runtime_platform".into(), Value::Bool(true));
             }
         } else {
@@ -439,6 +509,18 @@ pub fn resources(this: &File, files: &[File]) -> Result<Vec<Planned>, String> {
             {
                 p.task_definition = Some(format!("aws_ecs_task_definition.{}", n.value()));
             }
+        }
+        if let Some(o) = overrides.first() {
+            let deciding = if kind == "aws_ecs_service" {
+                "launch_type"
+            } else {
+                "requires_compatibilities"
+            };
+            unknown.insert(deciding.into(), Value::Bool(true));
+            p.set_from.insert(
+                deciding.into(),
+                format!(" (the module has `{o}`, which fargate-rtm does not merge)"),
+            );
         }
         p.unknown = Some(Value::Object(unknown));
         out.push(p);

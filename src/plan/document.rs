@@ -89,9 +89,20 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
         if !module.iter().any(|f| f.name == this.name) {
             module.push(this.clone());
         }
-        let resources = crate::model::tf::resources(&this, &module)
-            .map_err(|m| InputError::new(doc.origin.display(), m, None))?;
-        return Ok(super::tfplan::plan_planned(doc, &resources, opts, false));
+        let err = |m: String| InputError::new(doc.origin.display(), m, None);
+        let resources = crate::model::tf::resources(&this, &module).map_err(err)?;
+        // Every resource of the module, for a service's task definition in another file.
+        let mut all = Vec::new();
+        for f in module.iter().filter(|f| {
+            f.name.ends_with(".tf")
+                && !f.name.starts_with('(')
+                && !crate::model::tf::is_override(&f.name)
+        }) {
+            all.extend(crate::model::tf::resources(f, &module).map_err(err)?);
+        }
+        return Ok(super::tfplan::plan_planned(
+            doc, &resources, &all, opts, false,
+        ));
     }
     let resource = doc.origin.display();
     let ctx = Context {

@@ -220,7 +220,8 @@ fn view(p: &Planned) -> (Value, Vec<&'static str>) {
                 v.insert(ecs.to_string(), x.clone());
             }
             None if is_unknown(unknown_of, attr) => {
-                if matches!(*attr, "execution_role_arn" | "family" | "name") {
+                if p.pointer.is_some() && matches!(*attr, "execution_role_arn" | "family" | "name")
+                {
                     // Present, its value known after apply (a role's ARN).
                     v.insert(ecs.to_string(), "(known after apply)".into());
                 } else {
@@ -299,13 +300,15 @@ fn reads(slug: &str) -> &'static [&'static str] {
         | "agent-memory-headroom" => &["cpu", "memory", "container_definitions"],
         "unsupported-os" | "unsupported-cpu-architecture" => &["runtime_platform"],
         "platform-version-too-old" => &["platform_version"],
+        "missing-execution-role" => &["execution_role_arn"],
         _ => &[],
     }
 }
 
 /// Plans a Terraform plan in JSON.
 pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, InputError> {
-    Ok(plan_planned(doc, &planned(&doc.value), opts, true))
+    let resources = planned(&doc.value);
+    Ok(plan_planned(doc, &resources, &resources, opts, true))
 }
 
 /// Checks resources read from a plan (`from_plan`: fixes are made in the configuration, then
@@ -313,6 +316,7 @@ pub fn plan_terraform_plan(doc: &Document, opts: &PlanOptions) -> Result<DocPlan
 pub(crate) fn plan_planned(
     doc: &Document,
     resources: &[Planned],
+    module: &[Planned],
     opts: &PlanOptions,
     from_plan: bool,
 ) -> DocPlan {
@@ -332,9 +336,15 @@ pub(crate) fn plan_planned(
         let (mut value, unknown) = view(p);
         // A service whose task definition (by the configuration's reference, in the same
         // module) requires Fargate alone runs on Fargate, whatever its launch type says.
-        let fargate_only_td = p.kind == "aws_ecs_service"
-            && p.task_definition.as_ref().is_some_and(|td| {
-                let instances: Vec<&Planned> = resources
+        // A service whose task definition (by the configuration's reference, in the same
+        // module) requires Fargate alone runs on Fargate; one whose compatibilities are not
+        // known leaves the service undecided.
+        let td_instances: Vec<&Planned> = p
+            .task_definition
+            .as_ref()
+            .filter(|_| p.kind == "aws_ecs_service")
+            .map(|td| {
+                module
                     .iter()
                     .filter(|r| {
                         &r.address == td
@@ -342,13 +352,34 @@ pub(crate) fn plan_planned(
                                 .strip_prefix(td.as_str())
                                 .is_some_and(|rest| rest.starts_with('['))
                     })
-                    .collect();
-                !instances.is_empty()
-                    && instances.iter().all(|r| {
-                        !is_unknown(r.unknown.as_ref(), "requires_compatibilities")
-                            && r.values.get("requires_compatibilities") == Some(&json!(["FARGATE"]))
-                    })
-            });
+                    .collect()
+            })
+            .unwrap_or_default();
+        let td_unknown = td_instances
+            .iter()
+            .any(|r| is_unknown(r.unknown.as_ref(), "requires_compatibilities"));
+        let fargate_only_td = !td_instances.is_empty()
+            && !td_unknown
+            && td_instances
+                .iter()
+                .all(|r| r.values.get("requires_compatibilities") == Some(&json!(["FARGATE"])));
+        let runs_by_default = !value.as_object().is_some_and(|o| {
+            o.contains_key("launchType") || o.contains_key("capacityProviderStrategy")
+        });
+        if p.kind == "aws_ecs_service" && td_unknown && runs_by_default {
+            for c in checks(&p.kind) {
+                not_checked.push(NotChecked {
+                    check: c,
+                    resource: resource.clone(),
+                    subject: subject.clone(),
+                    reason: format!(
+                        "cannot tell whether it runs on Fargate: the `requires_compatibilities` of `{}` is not known",
+                        p.task_definition.as_deref().unwrap_or_default()
+                    ),
+                });
+            }
+            continue;
+        }
         // Whether it runs on Fargate must be known first.
         if !fargate_only_td
             && let Some(attr) = unknown.iter().find(|a| {
