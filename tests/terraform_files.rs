@@ -199,3 +199,52 @@ fn reviewed_cases_are_findings_or_not_checked() {
     assert!(!checks(&v, "not_checked").is_empty(), "{v}");
     assert_eq!(v["exit_code"], 1);
 }
+
+/// A literal of the resource's own block is fixed in place (one line each); a value set
+/// elsewhere stays a manual fix; the written file plans with nothing left to write.
+#[test]
+fn literals_are_fixed_in_place() {
+    let out = tempfile::tempdir().unwrap();
+    let r = run_in(
+        &root(),
+        &[
+            "apply",
+            "--auto-approve",
+            "--execution-role-arn",
+            "arn:aws:iam::123456789012:role/exec",
+            "--out-dir",
+            out.path().to_str().unwrap(),
+            MODULE,
+        ],
+        None,
+    );
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let before = std::fs::read_to_string(root().join(MODULE).join("main.tf")).unwrap();
+    let after = std::fs::read_to_string(out.path().join(MODULE).join("main.tf")).unwrap();
+    let changed: Vec<String> = similar::TextDiff::from_lines(&before, &after)
+        .iter_all_changes()
+        .filter(|c| c.tag() != similar::ChangeTag::Equal)
+        .map(|c| format!("{}{}", c.tag(), c.value().trim_end()))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "+  execution_role_arn = \"arn:aws:iam::123456789012:role/exec\"",
+            "-  platform_version = \"1.3.0\"",
+            "+  platform_version = \"LATEST\"",
+        ]
+    );
+    // Planned again beside its module files: nothing left to write.
+    for f in ["variables.tf", "terraform.tfvars", "defs/worker.json"] {
+        let to = out.path().join(MODULE).join(f);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(root().join(MODULE).join(f), to).unwrap();
+    }
+    let r = run_in(
+        &out.path().join(MODULE),
+        &["plan", "--format", "json", "main.tf"],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["changes"].as_array().unwrap().is_empty(), "{}", r.stdout);
+}

@@ -543,3 +543,102 @@ impl Planned {
         }
     }
 }
+
+/// `patch` (operations on `/resource/TYPE/NAME/ATTRIBUTE`) applied to a `.tf` file's text by
+/// editing the attribute's literal, or adding the attribute as the block's last line; nothing
+/// else changes. The result is parsed again and each attribute read back.
+pub fn apply(text: &str, patch: &[json_patch::PatchOperation]) -> Result<(String, Value), String> {
+    use json_patch::PatchOperation;
+    let body = parse(text)?;
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut expected = Vec::new();
+    for op in patch {
+        let (path, value, add) = match op {
+            PatchOperation::Test(_) => continue,
+            PatchOperation::Replace(r) => (r.path.as_str(), &r.value, false),
+            PatchOperation::Add(a) => (a.path.as_str(), &a.value, true),
+            _ => return Err("only `replace` and `add` are made on `.tf` files".into()),
+        };
+        let parts: Vec<&str> = path.split('/').skip(1).collect();
+        let ["resource", kind, name, attr] = parts.as_slice() else {
+            return Err(format!("`{path}` is not a resource attribute"));
+        };
+        let block = body
+            .get_blocks("resource")
+            .find(|b| {
+                label(b, 0).as_deref() == Some(*kind) && label(b, 1).as_deref() == Some(*name)
+            })
+            .ok_or_else(|| format!("`{kind}.{name}` is not in the file"))?;
+        let literal = match value {
+            Value::String(s) if !s.contains("${") && !s.contains("%{") => {
+                serde_json::to_string(s).unwrap_or_default()
+            }
+            Value::Number(n) => n.to_string(),
+            _ => return Err(format!("`{path}`: only a string or number is written")),
+        };
+        match block.body.get_attribute(attr) {
+            Some(a) if !add || a.value.span().is_some() => {
+                let span = a.value.span().ok_or("no span")?;
+                edits.push((span.start, span.end, literal));
+            }
+            Some(_) => return Err(format!("`{path}`: no span")),
+            None => {
+                // Before the line of the closing brace, indented as the block's attributes.
+                let span = block.span().ok_or("no span")?;
+                let close = text[..span.end].rfind('}').ok_or("no closing brace")?;
+                let line_start = text[..close].rfind('\n').map_or(0, |i| i + 1);
+                if !text[line_start..close].trim().is_empty() {
+                    return Err(format!("`{kind}.{name}` closes on a line with content"));
+                }
+                let indent = block
+                    .body
+                    .attributes()
+                    .next()
+                    .and_then(|a| a.span())
+                    .map(|s| {
+                        let ls = text[..s.start].rfind('\n').map_or(0, |i| i + 1);
+                        text[ls..s.start].to_string()
+                    })
+                    .filter(|i| i.trim().is_empty())
+                    .unwrap_or_else(|| "  ".into());
+                edits.push((
+                    line_start,
+                    line_start,
+                    format!("{indent}{attr} = {literal}\n"),
+                ));
+            }
+        }
+        expected.push((
+            kind.to_string(),
+            name.to_string(),
+            attr.to_string(),
+            value.clone(),
+        ));
+    }
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut out = text.to_string();
+    for (s, e, t) in edits {
+        out.replace_range(s..e, &t);
+    }
+    // Read back: every attribute has the value written.
+    let again = parse(&out).map_err(|e| format!("the edited file does not parse: {e}"))?;
+    for (kind, name, attr, value) in expected {
+        let got = again
+            .get_blocks("resource")
+            .find(|b| {
+                label(b, 0).as_deref() == Some(&kind) && label(b, 1).as_deref() == Some(&name)
+            })
+            .and_then(|b| b.body.get_attribute(&attr))
+            .map(|a| match &a.value {
+                Expression::String(s) => Value::String(s.value().to_string()),
+                Expression::Number(n) => n.value().as_u64().map_or(Value::Null, Value::from),
+                _ => Value::Null,
+            });
+        if got.as_ref() != Some(&value) {
+            return Err(format!(
+                "`{kind}.{name}.{attr}` does not read back as written"
+            ));
+        }
+    }
+    Ok((out, Value::Null))
+}

@@ -17,6 +17,7 @@ pub fn materialize(
     patch: &[PatchOperation],
 ) -> Result<Change, InputError> {
     let edited = match &doc.yaml {
+        None if doc.shape == Shape::Terraform => crate::model::tf::apply(&doc.text, patch),
         Some(y) => crate::yaml_patch::apply(&doc.text, y, patch),
         None => text_patch::apply_to_text(&doc.text, &doc.value, patch).map_err(|e| e.to_string()),
     };

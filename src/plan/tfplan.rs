@@ -286,6 +286,50 @@ fn view(p: &Planned) -> (Value, Vec<&'static str>) {
     (Value::Object(v), unknown)
 }
 
+/// A fix's operations on the ECS view (`/memory`) as operations on a `.tf` file's own literals
+/// (`/resource/aws_ecs_task_definition/api/memory`); `None` when a value is set elsewhere
+/// (a variable, tfvars, a local) or is not a top-level attribute.
+fn literal_edits(
+    p: &Planned,
+    ops: &[json_patch::PatchOperation],
+) -> Option<Vec<json_patch::PatchOperation>> {
+    use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
+    let (_, name) = p.address.split_once('.')?;
+    let mut out = Vec::new();
+    for op in ops {
+        let (path, value) = match op {
+            PatchOperation::Test(_) => continue,
+            PatchOperation::Replace(r) => (r.path.as_str(), &r.value),
+            PatchOperation::Add(a) => (a.path.as_str(), &a.value),
+            _ => return None,
+        };
+        let ecs = path.strip_prefix('/').filter(|k| !k.contains('/'))?;
+        let attr = NAMES.iter().find(|(_, e)| *e == ecs).map(|(t, _)| *t)?;
+        if p.set_from.contains_key(attr) {
+            return None;
+        }
+        let pointer: PointerBuf = format!("/resource/{}/{name}/{attr}", p.kind).parse().ok()?;
+        // A number stays a number.
+        let value = match (p.values.get(attr), value) {
+            (Some(Value::Number(_)), Value::String(s)) => {
+                s.parse::<u64>().map_or(value.clone(), Value::from)
+            }
+            _ => value.clone(),
+        };
+        out.push(match p.values.get(attr) {
+            Some(_) => PatchOperation::Replace(ReplaceOperation {
+                path: pointer,
+                value,
+            }),
+            None => PatchOperation::Add(AddOperation {
+                path: pointer,
+                value,
+            }),
+        });
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 /// The checks of a planned resource type, in registry order.
 fn checks(kind: &str) -> impl Iterator<Item = &'static crate::model::CheckInfo> {
     crate::check::document_checks(kind == "aws_ecs_service")
@@ -520,6 +564,18 @@ pub(crate) fn plan_planned(
                 ))
             } else if f.fix.applicability == Applicability::Manual {
                 Fix::manual(format!("{} (in {place})", tf_words(&f.fix.title)))
+            } else if let Some(ops) = (!from_plan)
+                .then(|| literal_edits(p, &f.fix.patch))
+                .flatten()
+            {
+                // A literal of the resource's own block: edited in place.
+                Fix {
+                    title: format!("{} in {place}", tf_words(&f.fix.title)),
+                    applicability: f.fix.applicability,
+                    reason: f.fix.reason.clone(),
+                    patch: ops,
+                    ..Default::default()
+                }
             } else {
                 Fix {
                     title: format!("{} in {place}{expression}{then}", tf_words(&f.fix.title)),
@@ -539,6 +595,28 @@ pub(crate) fn plan_planned(
             });
         }
     }
+    let patch = super::document::merge(
+        findings
+            .iter()
+            .filter(|f| f.fix.applicability != Applicability::Manual)
+            .flat_map(|f| f.fix.patch.iter()),
+    );
+    // An edit that does not apply leaves the fixes manual (never a half-written file).
+    let change = if patch.is_empty() || !opts.materialize {
+        None
+    } else {
+        super::materialize(&resource, doc, &patch).ok()
+    };
+    let patch = if opts.materialize && change.is_none() {
+        for f in &mut findings {
+            if !f.fix.patch.is_empty() {
+                f.fix = Fix::manual(f.fix.title.clone());
+            }
+        }
+        Vec::new()
+    } else {
+        patch
+    };
     DocPlan {
         resource,
         origin: doc.origin.clone(),
@@ -548,8 +626,8 @@ pub(crate) fn plan_planned(
         findings,
         not_checked,
         skipped,
-        patch: Vec::new(),
-        change: None,
+        patch,
+        change,
         stdin_text: (doc.origin == Origin::Stdin).then(|| doc.text.clone()),
         derived: Vec::new(),
         dropped_nulls: 0,
