@@ -467,8 +467,10 @@ fn a_services_snapshot_becomes_update_service_input_never_an_edit() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(read(&snapshot), before);
+    // The only file written is the new one (`...workers.update-service.json`).
+    assert!(r.stderr.contains("update-service.json`"), "{}", r.stderr);
     assert!(
-        !r.stderr.contains("wrote `") || !r.stderr.contains("describe-services.json`"),
+        !r.stderr.contains("describe-services.json`"),
         "{}",
         r.stderr
     );

@@ -3,7 +3,9 @@
 
 use super::{Change, Derived, DocPlan, PlanOptions, Skip};
 use crate::check::{self, Context};
-use crate::model::{self, Applicability, Document, InputError, Origin, Resource, Shape};
+use crate::model::{
+    self, Applicability, Document, Finding, InputError, NotChecked, Origin, Resource, Shape,
+};
 use crate::redact;
 use crate::text_patch;
 use json_patch::jsonptr::PointerBuf;
@@ -205,12 +207,7 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
     for n in &mut not_checked {
         n.resource = resource.clone();
     }
-    let mut patch = merge(
-        findings
-            .iter()
-            .filter(|f| f.fix.applicability != Applicability::Manual)
-            .flat_map(|f| f.fix.patch.iter()),
-    );
+    let mut patch = fixes_patch(&findings);
     let mut dropped_nulls = 0;
     if opts.registerable {
         // A `null` the fixes set a value for is theirs, not a removal.
@@ -261,6 +258,34 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
             .count();
         patch.extend(ops);
     }
+    let mut plan = doc_plan(doc, opts, findings, not_checked, skipped, patch, Vec::new())?;
+    plan.derived = derived;
+    plan.dropped_nulls = dropped_nulls;
+    Ok(plan)
+}
+
+/// The merged patch of the fixes of `findings` that are not manual.
+pub(crate) fn fixes_patch(findings: &[Finding]) -> Vec<PatchOperation> {
+    merge(
+        findings
+            .iter()
+            .filter(|f| f.fix.applicability != Applicability::Manual)
+            .flat_map(|f| f.fix.patch.iter()),
+    )
+}
+
+/// A document's plan from what its checks found and the merged patch of their fixes, with the
+/// text as it will be written when `opts.materialize` asks for it.
+pub(crate) fn doc_plan(
+    doc: &Document,
+    opts: &PlanOptions,
+    findings: Vec<Finding>,
+    not_checked: Vec<NotChecked>,
+    skipped: Vec<Skip>,
+    patch: Vec<PatchOperation>,
+    subjects: Vec<String>,
+) -> Result<DocPlan, InputError> {
+    let resource = doc.origin.display();
     let changes = patch
         .iter()
         .any(|op| !matches!(op, PatchOperation::Test(_)));
@@ -281,9 +306,9 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
         patch,
         change,
         stdin_text: (doc.origin == Origin::Stdin).then(|| doc.text.clone()),
-        derived,
-        dropped_nulls,
-        subjects: Vec::new(),
+        derived: Vec::new(),
+        dropped_nulls: 0,
+        subjects,
     })
 }
 

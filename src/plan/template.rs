@@ -319,7 +319,6 @@ struct Evaluated {
 
 /// Plans one template.
 pub fn plan_template(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, InputError> {
-    let resource = doc.origin.display();
     let Evaluated {
         mut findings,
         not_checked,
@@ -393,12 +392,7 @@ pub fn plan_template(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
         .map(|f| (f.check.slug, f.subject.clone()))
         .collect();
     for round in 0..2 {
-        let patch = super::document::merge(
-            findings
-                .iter()
-                .filter(|f| f.fix.applicability != Applicability::Manual)
-                .flat_map(|f| f.fix.patch.iter()),
-        );
+        let patch = super::document::fixes_patch(&findings);
         if patch.is_empty() {
             break;
         }
@@ -438,36 +432,8 @@ pub fn plan_template(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
             }
         }
     }
-    let patch = super::document::merge(
-        findings
-            .iter()
-            .filter(|f| f.fix.applicability != Applicability::Manual)
-            .flat_map(|f| f.fix.patch.iter()),
-    );
-    let changes = patch
-        .iter()
-        .any(|op| !matches!(op, PatchOperation::Test(_)));
-    let change = if changes && opts.materialize {
-        Some(super::materialize(&resource, doc, &patch)?)
-    } else {
-        None
-    };
-    Ok(DocPlan {
-        resource,
-        origin: doc.origin.clone(),
-        sha256: opts.fingerprint.then(|| doc.sha256()),
-        bom: doc.bom,
-        shape: doc.shape,
-        findings,
-        not_checked,
-        skipped,
-        patch,
-        change,
-        stdin_text: (doc.origin == Origin::Stdin).then(|| doc.text.clone()),
-        derived: Vec::new(),
-        dropped_nulls: 0,
-        subjects,
-    })
+    let patch = super::document::fixes_patch(&findings);
+    super::document::doc_plan(doc, opts, findings, not_checked, skipped, patch, subjects)
 }
 
 /// Runs the checks on every view of every ECS resource of `template` (the document's JSON

@@ -9,7 +9,7 @@
 
 use super::{DocPlan, PlanOptions, Skip};
 use crate::model::tf::Planned;
-use crate::model::{Applicability, Document, Finding, Fix, InputError, NotChecked, Origin, Shape};
+use crate::model::{Applicability, Document, Finding, Fix, InputError, NotChecked, Shape};
 use crate::text_patch;
 use json_patch::jsonptr::PointerBuf;
 use serde_json::{Map, Value, json};
@@ -595,42 +595,25 @@ pub(crate) fn plan_planned(
             });
         }
     }
-    let patch = super::document::merge(
-        findings
-            .iter()
-            .filter(|f| f.fix.applicability != Applicability::Manual)
-            .flat_map(|f| f.fix.patch.iter()),
-    );
-    // An edit that does not apply leaves the fixes manual (never a half-written file).
-    let change = if patch.is_empty() || !opts.materialize {
-        None
-    } else {
-        super::materialize(&resource, doc, &patch).ok()
+    let patch = super::document::fixes_patch(&findings);
+    let plan = |findings, patch| {
+        super::document::doc_plan(
+            doc,
+            opts,
+            findings,
+            not_checked.clone(),
+            skipped.clone(),
+            patch,
+            subjects.clone(),
+        )
     };
-    let patch = if opts.materialize && change.is_none() {
+    // An edit that does not apply leaves the fixes manual (never a half-written file).
+    plan(findings.clone(), patch).unwrap_or_else(|_| {
         for f in &mut findings {
             if !f.fix.patch.is_empty() {
                 f.fix = Fix::manual(f.fix.title.clone());
             }
         }
-        Vec::new()
-    } else {
-        patch
-    };
-    DocPlan {
-        resource,
-        origin: doc.origin.clone(),
-        sha256: opts.fingerprint.then(|| doc.sha256()),
-        bom: doc.bom,
-        shape: doc.shape,
-        findings,
-        not_checked,
-        skipped,
-        patch,
-        change,
-        stdin_text: (doc.origin == Origin::Stdin).then(|| doc.text.clone()),
-        derived: Vec::new(),
-        dropped_nulls: 0,
-        subjects,
-    }
+        plan(findings, Vec::new()).unwrap_or_else(|_| unreachable!("no patch: nothing to write"))
+    })
 }
