@@ -96,6 +96,89 @@ fn shared_modules() {
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     assert!(r.stderr.is_empty(), "no file is an error: {}", r.stderr);
     snap!("terraform-shared-modules", r.transcript());
+    // Every fix applied to a copy: each written file parses (the plan reads it again) and the
+    // modules plan with nothing left to write.
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&dir, copy.path());
+    let r = run_in(
+        copy.path(),
+        &[
+            "apply",
+            "--auto-approve",
+            "--in-place",
+            "--execution-role-arn",
+            "arn:aws:iam::123456789012:role/exec",
+            ".",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("applied: 2 of 2 documents written"),
+        "{}",
+        r.stderr
+    );
+    let r = run_in(copy.path(), &["plan", "--format", "json", "."], None);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["changes"].as_array().unwrap().is_empty(), "{}", r.stdout);
+    assert!(v["findings"].as_array().unwrap().is_empty(), "{}", r.stdout);
+    assert!(v["errors"].as_array().unwrap().is_empty(), "{}", r.stdout);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// An attribute added after a group of aligned attributes lines up its `=` as `terraform fmt`
+/// does; after a nested block, or with a longer name than the group's, it does not pad.
+#[test]
+fn an_added_attribute_lines_up() {
+    let plan = |text: &str| -> String {
+        let dir = write_module(&[("main.tf", text)]);
+        let r = run_in(
+            dir.path(),
+            &[
+                "plan",
+                "--execution-role-arn",
+                "arn:aws:iam::1:role/e",
+                "main.tf",
+            ],
+            None,
+        );
+        r.stdout
+            .lines()
+            .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        plan(
+            "resource \"aws_ecs_task_definition\" \"x\" {\n  family                   = \"x\"\n  requires_compatibilities = [\"FARGATE\"]\n  cpu                      = \"256\"\n  memory                   = \"512\"\n}\n"
+        ),
+        "+  execution_role_arn       = \"arn:aws:iam::1:role/e\""
+    );
+    assert_eq!(
+        plan(
+            "resource \"aws_ecs_task_definition\" \"x\" {\n  requires_compatibilities = [\"FARGATE\"]\n  cpu    = \"256\"\n  memory = \"512\"\n}\n"
+        ),
+        "+  execution_role_arn = \"arn:aws:iam::1:role/e\""
+    );
+    assert_eq!(
+        plan(
+            "resource \"aws_ecs_task_definition\" \"x\" {\n  requires_compatibilities = [\"FARGATE\"]\n  cpu                      = \"256\"\n  memory                   = \"512\"\n  runtime_platform {\n    cpu_architecture = \"X86_64\"\n  }\n}\n"
+        ),
+        "+  execution_role_arn = \"arn:aws:iam::1:role/e\""
+    );
 }
 
 /// Cases a review found passing when they must not: each is now a finding or not checked.
@@ -200,8 +283,9 @@ fn reviewed_cases_are_findings_or_not_checked() {
     assert_eq!(v["exit_code"], 1);
 }
 
-/// A literal of the resource's own block is fixed in place (one line each); a value set
-/// elsewhere stays a manual fix; the written file plans with nothing left to write.
+/// A literal of the resource's own block is fixed in place (one line each), a value read from
+/// tfvars or a variable's default where it is written; the written module plans with nothing
+/// left to write.
 #[test]
 fn literals_are_fixed_in_place() {
     let out = tempfile::tempdir().unwrap();
@@ -229,17 +313,33 @@ fn literals_are_fixed_in_place() {
     assert_eq!(
         changed,
         [
-            "+  execution_role_arn = \"arn:aws:iam::123456789012:role/exec\"",
+            "+  execution_role_arn       = \"arn:aws:iam::123456789012:role/exec\"",
             "-  platform_version = \"1.3.0\"",
             "+  platform_version = \"LATEST\"",
         ]
     );
+    // The values read from tfvars and a variable's default are fixed where they are written.
+    let changed_in = |f: &str| -> Vec<String> {
+        let before = std::fs::read_to_string(root().join(MODULE).join(f)).unwrap();
+        let after = std::fs::read_to_string(out.path().join(MODULE).join(f)).unwrap();
+        similar::TextDiff::from_lines(&before, &after)
+            .iter_all_changes()
+            .filter(|c| c.tag() != similar::ChangeTag::Equal)
+            .map(|c| format!("{}{}", c.tag(), c.value().trim_end()))
+            .collect()
+    };
+    assert_eq!(
+        changed_in("terraform.tfvars"),
+        ["-api_memory = \"512\"", "+api_memory = \"1024\""]
+    );
+    assert_eq!(
+        changed_in("variables.tf"),
+        ["-  default = \"1536\"", "+  default = \"2048\""]
+    );
     // Planned again beside its module files: nothing left to write.
-    for f in ["variables.tf", "terraform.tfvars", "defs/worker.json"] {
-        let to = out.path().join(MODULE).join(f);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(root().join(MODULE).join(f), to).unwrap();
-    }
+    let to = out.path().join(MODULE).join("defs/worker.json");
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(root().join(MODULE).join("defs/worker.json"), to).unwrap();
     let r = run_in(
         &out.path().join(MODULE),
         &["plan", "--format", "json", "main.tf"],
@@ -247,4 +347,251 @@ fn literals_are_fixed_in_place() {
     );
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(v["changes"].as_array().unwrap().is_empty(), "{}", r.stdout);
+}
+
+fn write_module(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn task(name: &str, cpu: &str, memory: &str, containers: &str) -> String {
+    format!(
+        "resource \"aws_ecs_task_definition\" \"{name}\" {{\n  family                   = \"{name}\"\n  requires_compatibilities = [\"FARGATE\"]\n  cpu                      = {cpu}\n  memory                   = {memory}\n  execution_role_arn       = \"arn:aws:iam::1:role/e\"\n  container_definitions    = jsonencode([{{ name = \"{name}\", image = \"x\"{containers} }}])\n}}\n"
+    )
+}
+
+/// Each place a value can be written outside the resource (a `.tfvars` entry, a
+/// `.tfvars.json` entry, a variable's `default`, a local) gets the fix there, one line, and the
+/// module plans clean afterwards.
+#[test]
+fn values_are_fixed_where_they_are_written() {
+    type Case = (
+        &'static str,
+        Vec<(&'static str, String)>,
+        &'static str,
+        &'static str,
+    );
+    let cases: [Case; 4] = [
+        (
+            "tfvars",
+            vec![
+                ("main.tf", task("app", "\"256\"", "var.memory", "")),
+                (
+                    "variables.tf",
+                    "variable \"memory\" {\n  default = \"4096\"\n}\n".into(),
+                ),
+                (
+                    "terraform.tfvars",
+                    "# sizes\nmemory = \"768\" # too small\n".into(),
+                ),
+            ],
+            "terraform.tfvars",
+            "memory = \"1024\" # too small",
+        ),
+        (
+            "tfvars.json",
+            vec![
+                ("main.tf", task("app", "\"256\"", "var.memory", "")),
+                ("variables.tf", "variable \"memory\" {}\n".into()),
+                (
+                    "prod.auto.tfvars.json",
+                    "{\n  \"memory\": 768,\n  \"other\": true\n}\n".into(),
+                ),
+            ],
+            "prod.auto.tfvars.json",
+            "\"memory\": 1024,",
+        ),
+        (
+            "default",
+            vec![
+                ("main.tf", task("app", "\"256\"", "var.memory", "")),
+                (
+                    "variables.tf",
+                    "variable \"memory\" {\n  type    = number\n  default = 768\n}\n".into(),
+                ),
+            ],
+            "variables.tf",
+            "default = 1024",
+        ),
+        (
+            "local",
+            vec![(
+                "main.tf",
+                format!(
+                    "locals {{\n  memory = \"768\"\n}}\n\n{}",
+                    task("app", "\"256\"", "local.memory", "")
+                ),
+            )],
+            "main.tf",
+            "memory = \"1024\"",
+        ),
+    ];
+    for (what, files, file, line) in cases {
+        let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        let dir = write_module(&files);
+        let before = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        let r = run_in(dir.path(), &["plan", "main.tf"], None);
+        assert_eq!(r.code, 2, "{what}: {}", r.stdout);
+        assert!(
+            r.stdout.contains("invalid-task-size"),
+            "{what}: {}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains(&format!("+++ {file} (planned)")),
+            "{what}: {}",
+            r.stdout
+        );
+        let r = run_in(
+            dir.path(),
+            &["apply", "--auto-approve", "--in-place", "main.tf"],
+            None,
+        );
+        assert_eq!(r.code, 0, "{what}: {}{}", r.stdout, r.stderr);
+        let after = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        let changed: Vec<String> = similar::TextDiff::from_lines(&before, &after)
+            .iter_all_changes()
+            .filter(|c| c.tag() != similar::ChangeTag::Equal)
+            .map(|c| c.value().trim().to_string())
+            .collect();
+        assert_eq!(changed.len(), 2, "{what}: one line changed: {changed:?}");
+        assert_eq!(changed[1], line, "{what}");
+        let r = run_in(dir.path(), &["plan", "--format", "json", "."], None);
+        assert_eq!(r.code, 0, "{what}: planned clean: {}", r.stdout);
+    }
+}
+
+/// A value read by two resources: the fix is made there only when it clears the finding and
+/// leaves the other resource no new finding; it names the other reader either way.
+#[test]
+fn a_shared_value_is_fixed_only_when_every_reader_stays_valid() {
+    let vars = "variable \"memory\" {\n  default = \"512\"\n}\n";
+    // Both need 1024: one edit, naming the other reader.
+    let dir = write_module(&[
+        (
+            "main.tf",
+            &format!(
+                "{}\n{}",
+                task("api", "\"256\"", "var.memory", ", memory = 512"),
+                task("web", "\"256\"", "var.memory", ", memory = 512")
+            ),
+        ),
+        ("variables.tf", vars),
+    ]);
+    let r = run_in(dir.path(), &["plan", "main.tf"], None);
+    assert!(
+        r.stdout.contains(
+            "(written to the `default` of `var.memory`; also read by `aws_ecs_task_definition.web`)"
+        ),
+        "{}",
+        r.stdout
+    );
+    let r = run_in(
+        dir.path(),
+        &["apply", "--auto-approve", "--in-place", "main.tf"],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = run_in(dir.path(), &["plan", "."], None);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    // One needs 1024 (256 CPU), the other 8192 (4096 CPU): 1024 clears the first and leaves
+    // the second as it was, so it is made; 8192 would make the first invalid, so it is not.
+    let dir = write_module(&[
+        (
+            "main.tf",
+            &format!(
+                "{}\n{}",
+                task("api", "\"256\"", "var.memory", ", memory = 512"),
+                task("big", "\"4096\"", "var.memory", "")
+            ),
+        ),
+        ("variables.tf", vars),
+    ]);
+    let r = run_in(dir.path(), &["plan", "--format", "json", "main.tf"], None);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let titles: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fix"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "set `memory` to `\"1024\"` in `aws_ecs_task_definition.api` (written to the `default` of `var.memory`; also read by `aws_ecs_task_definition.big`)",
+            "set `memory` to `\"8192\"` in `aws_ecs_task_definition.big` (written to the `default` of `var.memory`; also read by `aws_ecs_task_definition.api`) (made there, it would leave `invalid-task-size` on the task definition `aws_ecs_task_definition.api`)"
+        ]
+    );
+    assert_eq!(
+        v["changes"][0]["patch"],
+        serde_json::json!([{"op": "replace", "path": "/variable/memory/default", "value": "1024"}])
+    );
+    let r = run_in(
+        dir.path(),
+        &["apply", "--auto-approve", "--in-place", "main.tf"],
+        None,
+    );
+    assert_eq!(r.code, 0, "a manual fix is left: {}{}", r.stdout, r.stderr);
+    let r = run_in(dir.path(), &["plan", "--format", "json", "main.tf"], None);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["changes"].as_array().unwrap().is_empty(), "{}", r.stdout);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{}", r.stdout);
+}
+
+/// Two `.tf` files of one module whose fixes edit one file: the same edit is shown and written
+/// once; different edits of that file leave the second file's fixes manual, saying why.
+#[test]
+fn two_inputs_editing_one_module_file() {
+    let vars =
+        "variable \"a\" {\n  default = \"512\"\n}\n\nvariable \"b\" {\n  default = \"3072\"\n}\n";
+    // Same variable, same edit.
+    let dir = write_module(&[
+        ("a.tf", &task("api", "\"256\"", "var.a", ", memory = 512")),
+        ("b.tf", &task("web", "\"256\"", "var.a", ", memory = 512")),
+        ("variables.tf", vars),
+    ]);
+    let r = run_in(dir.path(), &["plan", "."], None);
+    assert_eq!(
+        r.stdout.matches("variables.tf (planned)").count(),
+        1,
+        "{}",
+        r.stdout
+    );
+    let r = run_in(
+        dir.path(),
+        &["apply", "--auto-approve", "--in-place", "."],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(run_in(dir.path(), &["plan", "."], None).code, 0);
+    // Two variables of one file: the second input is held.
+    let dir = write_module(&[
+        ("a.tf", &task("api", "\"256\"", "var.a", ", memory = 512")),
+        ("b.tf", &task("web", "\"2048\"", "var.b", "")),
+        ("variables.tf", vars),
+    ]);
+    let r = run_in(dir.path(), &["plan", "."], None);
+    assert!(
+        r.stdout.contains("fix (manual): set `memory` to `\"4096\"` in `aws_ecs_task_definition.web` (the `default` of `var.b` in `variables.tf` line 6) (`./variables.tf` is also edited by the fixes of `./a.tf`: apply those, then plan again)"),
+        "{}",
+        r.stdout
+    );
+    let r = run_in(
+        dir.path(),
+        &["apply", "--auto-approve", "--in-place", "."],
+        None,
+    );
+    assert_eq!(r.code, 0, "a manual fix is left: {}{}", r.stdout, r.stderr);
+    let r = run_in(
+        dir.path(),
+        &["apply", "--auto-approve", "--in-place", "."],
+        None,
+    );
+    assert_eq!(r.code, 0, "then the second: {}{}", r.stdout, r.stderr);
+    assert_eq!(run_in(dir.path(), &["plan", "."], None).code, 0);
 }

@@ -94,13 +94,29 @@ pub fn write_file(doc: &DocPlan, dest: &Destination) -> Result<Vec<PathBuf>, Inp
         written.push(write_one(doc, dest, path, relative, &bytes, false)?);
     }
     for d in &doc.derived {
+        let at = path.with_file_name(&d.name);
+        if let Some(old) = &d.old_text {
+            // A file of the module the fixes edit: only as it was planned (or already edited
+            // the same way, by another input of the same module).
+            match std::fs::read(&at) {
+                Ok(now) if now == d.text.as_bytes() => continue,
+                Ok(now) if now == old.as_bytes() => {}
+                _ => {
+                    return Err(InputError::new(
+                        doc.resource.clone(),
+                        format!("`{}` changed since it was planned", at.display()),
+                        Some("run `fargate-rtm plan` again"),
+                    ));
+                }
+            }
+        }
         written.push(write_one(
             doc,
             dest,
-            &path.with_file_name(&d.name),
+            &at,
             &relative.with_file_name(&d.name),
             d.text.as_bytes(),
-            true,
+            d.old_text.is_none(),
         )?);
     }
     Ok(written)

@@ -95,6 +95,7 @@ pub fn plan_options(fix: &FixArgs) -> Result<PlanOptions> {
         materialize: true,
         fingerprint: false,
         parameters,
+        hold_edits: None,
     })
 }
 
@@ -173,11 +174,68 @@ pub fn build_plan(inputs: files::Expanded, opts: &PlanOptions) -> Plan {
             Outcome::Ignored(file, why) => ignored.push((file, why)),
         }
     }
+    hold_shared_edits(&mut docs, opts);
     Plan {
         docs,
         errors,
         ignored,
         ..Default::default()
+    }
+}
+
+/// Terraform inputs of one module may edit the same file (a tfvars entry, a variable's
+/// `default`). The same edit is shown and written once; a different edit of a file another
+/// input already changes makes the later input's fixes manual (it is planned again), so an
+/// apply never writes half of two plans.
+fn hold_shared_edits(docs: &mut [planner::DocPlan], opts: &PlanOptions) {
+    use std::path::PathBuf;
+    let mut written: BTreeMap<PathBuf, (String, String)> = BTreeMap::new();
+    for slot in docs.iter_mut() {
+        let doc = &*slot;
+        let Origin::File { path, .. } = &doc.origin else {
+            continue;
+        };
+        let path = path.clone();
+        if doc.shape != model::Shape::Terraform {
+            continue;
+        }
+        let mut writes: Vec<(PathBuf, &str)> = Vec::new();
+        if let Some(c) = &doc.change {
+            writes.push((path.clone(), c.new_text.as_str()));
+        }
+        for d in &doc.derived {
+            writes.push((path.with_file_name(&d.name), d.text.as_str()));
+        }
+        let clash = writes.iter().find_map(|(p, text)| match written.get(p) {
+            Some((t, by)) if t != text => Some((p.clone(), by.clone())),
+            _ => None,
+        });
+        if let Some((file, by)) = clash {
+            let held = PlanOptions {
+                hold_edits: Some(format!(
+                    "`{}` is also edited by the fixes of `{by}`: apply those, then plan again",
+                    file.display()
+                )),
+                ..opts.clone()
+            };
+            if let Outcome::Doc(d) = plan_input(doc.origin.clone(), false, &held) {
+                *slot = *d;
+            }
+            continue;
+        }
+        let resource = doc.resource.clone();
+        for (p, text) in writes {
+            written
+                .entry(p)
+                .or_insert((text.to_string(), resource.clone()));
+        }
+        // An edit another input already makes is shown and written once.
+        slot.derived.retain(|d| {
+            d.old_text.is_none()
+                || written
+                    .get(&path.with_file_name(&d.name))
+                    .is_none_or(|(_, by)| *by == resource)
+        });
     }
 }
 

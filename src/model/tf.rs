@@ -33,6 +33,62 @@ pub struct Planned {
     pub set_from: BTreeMap<String, String>,
     /// The task definition a service uses, by its address in the same module.
     pub task_definition: Option<String>,
+    /// Where an attribute's literal is written when it is not in the resource's own block (a
+    /// variable's `default`, a local, a tfvars entry): a fix is made there.
+    pub sources: BTreeMap<String, Place>,
+}
+
+/// Where a static value read through `var.`/`local.` is written, for a fix made there.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Place {
+    /// `variable "NAME" { default = ... }` in a `.tf` file of the module.
+    Default(String),
+    /// `NAME = ...` in a `locals` block.
+    Local(String),
+    /// `NAME = ...` in a `.tfvars` or `.tfvars.json` file.
+    Tfvars { file: String, name: String },
+}
+
+impl Place {
+    /// The place as a JSON pointer into the module's JSON form (`/variable/NAME/default`,
+    /// `/locals/NAME`; a tfvars file is `/tfvars/FILE/NAME`).
+    pub fn pointer(&self) -> String {
+        let esc = |s: &str| s.replace('~', "~0").replace('/', "~1");
+        match self {
+            Place::Default(n) => format!("/variable/{}/default", esc(n)),
+            Place::Local(n) => format!("/locals/{}", esc(n)),
+            Place::Tfvars { file, name } => format!("/tfvars/{}/{}", esc(file), esc(name)),
+        }
+    }
+
+    /// The place a pointer names (`Place::pointer`), or `None` for another path.
+    pub fn from_pointer(path: &str) -> Option<Place> {
+        let un = |s: &str| s.replace("~1", "/").replace("~0", "~");
+        let parts: Vec<&str> = path.split('/').skip(1).collect();
+        match parts.as_slice() {
+            ["variable", n, "default"] => Some(Place::Default(un(n))),
+            ["locals", n] => Some(Place::Local(un(n))),
+            ["tfvars", f, n] => Some(Place::Tfvars {
+                file: un(f),
+                name: un(n),
+            }),
+            _ => None,
+        }
+    }
+
+    /// How a fix names it: `` the `default` of `var.NAME` ``.
+    pub fn words(&self) -> String {
+        match self {
+            Place::Default(n) => format!("the `default` of `var.{n}`"),
+            Place::Local(n) => format!("`local.{n}`"),
+            Place::Tfvars { file, name } => format!("`{name}` in `{file}`"),
+        }
+    }
+}
+
+/// A string or number literal (what a fix rewrites).
+fn is_literal(e: &Expression) -> bool {
+    matches!(e, Expression::String(_) | Expression::Number(_))
 }
 
 /// `override.tf` and `*_override.tf` (merged into the other files by Terraform).
@@ -77,9 +133,10 @@ fn label(b: &Block, i: usize) -> Option<String> {
     })
 }
 
-/// One evaluated value: static (with where it is set), or known only at apply.
+/// One evaluated value: static (with where it is set, and the literal a fix would rewrite when
+/// it is outside the resource), or known only at apply.
 enum Eval {
-    Val(Value, Option<String>),
+    Val(Value, Option<String>, Option<Place>),
     Unknown,
 }
 
@@ -109,18 +166,28 @@ impl Module<'_> {
         }
         for (file, values) in self.tfvars_json.iter().rev() {
             if let Some(v) = values.get(name) {
-                return Eval::Val(v.clone(), Some(format!(" (set in `{file}`)")));
+                let place = (v.is_string() || v.is_number()).then(|| Place::Tfvars {
+                    file: file.to_string(),
+                    name: name.to_string(),
+                });
+                return Eval::Val(v.clone(), Some(format!(" (set in `{file}`)")), place);
             }
         }
         for (file, text, body) in self.tfvars.iter().rev() {
             if let Some(a) = body.get_attribute(name) {
                 return match self.eval(&a.value, text, depth + 1) {
-                    Eval::Val(v, _) => Eval::Val(
+                    Eval::Val(v, _, inner) => Eval::Val(
                         v,
                         Some(format!(
                             " (set in `{file}` line {})",
                             Self::line(text, a.span())
                         )),
+                        inner.or_else(|| {
+                            is_literal(&a.value).then(|| Place::Tfvars {
+                                file: file.to_string(),
+                                name: name.to_string(),
+                            })
+                        }),
                     ),
                     u => u,
                 };
@@ -132,12 +199,15 @@ impl Module<'_> {
                     && let Some(d) = b.body.get_attribute("default")
                 {
                     return match self.eval(&d.value, text, depth + 1) {
-                        Eval::Val(v, _) => Eval::Val(
+                        Eval::Val(v, _, inner) => Eval::Val(
                             v,
                             Some(format!(
                                 " (the `default` of `var.{name}` in `{file}` line {})",
                                 Self::line(text, d.span())
                             )),
+                            inner.or_else(|| {
+                                is_literal(&d.value).then(|| Place::Default(name.to_string()))
+                            }),
                         ),
                         u => u,
                     };
@@ -152,12 +222,15 @@ impl Module<'_> {
             for b in body.get_blocks("locals") {
                 if let Some(a) = b.body.get_attribute(name) {
                     return match self.eval(&a.value, text, depth + 1) {
-                        Eval::Val(v, _) => Eval::Val(
+                        Eval::Val(v, _, inner) => Eval::Val(
                             v,
                             Some(format!(
                                 " (from `local.{name}` in `{file}` line {})",
                                 Self::line(text, a.span())
                             )),
+                            inner.or_else(|| {
+                                is_literal(&a.value).then(|| Place::Local(name.to_string()))
+                            }),
                         ),
                         u => u,
                     };
@@ -180,6 +253,7 @@ impl Module<'_> {
                 Eval::Val(
                     Value::String(f.text.clone()),
                     Some(format!(" (in `{}`)", f.name)),
+                    None,
                 )
             })
     }
@@ -189,7 +263,7 @@ impl Module<'_> {
         if depth > 16 {
             return Eval::Unknown;
         }
-        let val = |v: Value| Eval::Val(v, None);
+        let val = |v: Value| Eval::Val(v, None, None);
         match e {
             Expression::Null(_) => val(Value::Null),
             Expression::Bool(b) => val(Value::Bool(*b.value())),
@@ -208,7 +282,7 @@ impl Module<'_> {
                 let mut out = Vec::new();
                 for item in a.iter() {
                     match self.eval(item, text, depth + 1) {
-                        Eval::Val(v, _) => out.push(v),
+                        Eval::Val(v, ..) => out.push(v),
                         Eval::Unknown => return Eval::Unknown,
                     }
                 }
@@ -220,12 +294,12 @@ impl Module<'_> {
                     let key = match k {
                         ObjectKey::Ident(i) => i.value().to_string(),
                         ObjectKey::Expression(e) => match self.eval(e, text, depth + 1) {
-                            Eval::Val(Value::String(s), _) => s,
+                            Eval::Val(Value::String(s), ..) => s,
                             _ => return Eval::Unknown,
                         },
                     };
                     match self.eval(v.expr(), text, depth + 1) {
-                        Eval::Val(v, _) => {
+                        Eval::Val(v, ..) => {
                             out.insert(key, v);
                         }
                         Eval::Unknown => return Eval::Unknown,
@@ -261,7 +335,9 @@ impl Module<'_> {
                 let args: Vec<&Expression> = f.args.iter().collect();
                 match (name, args.as_slice()) {
                     ("jsonencode", [arg]) => match self.eval(arg, text, depth + 1) {
-                        Eval::Val(v, from) => Eval::Val(Value::String(v.to_string()), from),
+                        Eval::Val(v, from, _) => {
+                            Eval::Val(Value::String(v.to_string()), from, None)
+                        }
                         u => u,
                     },
                     ("file", [arg]) => match self.eval(arg, text, depth + 1) {
@@ -277,7 +353,7 @@ impl Module<'_> {
                             }
                             self.file(path)
                         }
-                        Eval::Val(Value::String(p), _) => self.file(&p),
+                        Eval::Val(Value::String(p), ..) => self.file(&p),
                         _ => Eval::Unknown,
                     },
                     _ => Eval::Unknown,
@@ -396,6 +472,7 @@ pub fn resources(this: &File, files: &[File]) -> Result<Vec<Planned>, String> {
             line: Some(Module::line(text, b.span())),
             set_from: BTreeMap::new(),
             task_definition: None,
+            sources: BTreeMap::new(),
         };
         let mut unknown = Map::new();
         let attr = |key: &str, body: &Body, p: &mut Planned, unknown: &mut Map<String, Value>| {
@@ -403,10 +480,13 @@ pub fn resources(this: &File, files: &[File]) -> Result<Vec<Planned>, String> {
                 p.lines
                     .insert(key.to_string(), Module::line(text, a.span()));
                 match module.eval(&a.value, text, 0) {
-                    Eval::Val(v, from) => {
+                    Eval::Val(v, from, place) => {
                         p.values.insert(key.to_string(), v);
                         if let Some(from) = from {
                             p.set_from.insert(key.to_string(), from);
+                        }
+                        if let Some(place) = place {
+                            p.sources.insert(key.to_string(), place);
                         }
                     }
                     // A role, family or name from another resource's attribute is there.
@@ -540,105 +620,283 @@ impl Planned {
             line: None,
             set_from: BTreeMap::new(),
             task_definition: None,
+            sources: BTreeMap::new(),
         }
     }
 }
 
-/// `patch` (operations on `/resource/TYPE/NAME/ATTRIBUTE`) applied to a `.tf` file's text by
-/// editing the attribute's literal, or adding the attribute as the block's last line; nothing
-/// else changes. The result is parsed again and each attribute read back.
-pub fn apply(text: &str, patch: &[json_patch::PatchOperation]) -> Result<(String, Value), String> {
-    use json_patch::PatchOperation;
+/// What one edit of an HCL file writes to.
+#[derive(Debug, Clone, PartialEq)]
+enum Target {
+    /// `resource "KIND" "NAME" { ATTR = ... }`: edited, or added as the block's last line.
+    Resource {
+        kind: String,
+        name: String,
+        attr: String,
+    },
+    /// A variable's `default`, a local, or a top-level tfvars entry: edited.
+    Place(Place),
+}
+
+impl Target {
+    fn words(&self) -> String {
+        match self {
+            Target::Resource { kind, name, attr } => format!("`{kind}.{name}.{attr}`"),
+            Target::Place(p) => p.words(),
+        }
+    }
+
+    /// The attribute this target writes, in `body` (a file's top level).
+    fn find<'b>(&self, body: &'b Body) -> Option<&'b hcl_edit::structure::Attribute> {
+        match self {
+            Target::Resource { kind, name, attr } => body
+                .get_blocks("resource")
+                .find(|b| {
+                    label(b, 0).as_deref() == Some(kind) && label(b, 1).as_deref() == Some(name)
+                })
+                .and_then(|b| b.body.get_attribute(attr)),
+            Target::Place(Place::Default(n)) => body
+                .get_blocks("variable")
+                .find(|b| label(b, 0).as_deref() == Some(n))
+                .and_then(|b| b.body.get_attribute("default")),
+            Target::Place(Place::Local(n)) => body
+                .get_blocks("locals")
+                .find_map(|b| b.body.get_attribute(n)),
+            Target::Place(Place::Tfvars { name, .. }) => body.get_attribute(name),
+        }
+    }
+}
+
+/// The HCL literal of a value a fix writes (a string or a number).
+fn hcl_literal(value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(s) if !s.contains("${") && !s.contains("%{") => {
+            Ok(serde_json::to_string(s).unwrap_or_default())
+        }
+        Value::Number(n) => Ok(n.to_string()),
+        _ => Err("only a string or number is written".into()),
+    }
+}
+
+/// Edits in one HCL file (a `.tf` or `.tfvars`): each target's literal replaced, or a missing
+/// resource attribute added before the block's closing brace; nothing else changes. The result is
+/// parsed again and each target read back.
+fn edit_hcl(text: &str, edits: &[(Target, Value)]) -> Result<String, String> {
     let body = parse(text)?;
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    let mut expected = Vec::new();
-    for op in patch {
-        let (path, value, add) = match op {
-            PatchOperation::Test(_) => continue,
-            PatchOperation::Replace(r) => (r.path.as_str(), &r.value, false),
-            PatchOperation::Add(a) => (a.path.as_str(), &a.value, true),
-            _ => return Err("only `replace` and `add` are made on `.tf` files".into()),
-        };
-        let parts: Vec<&str> = path.split('/').skip(1).collect();
-        let ["resource", kind, name, attr] = parts.as_slice() else {
-            return Err(format!("`{path}` is not a resource attribute"));
+    let mut spans: Vec<(usize, usize, String)> = Vec::new();
+    for (target, value) in edits {
+        let literal = hcl_literal(value).map_err(|e| format!("{}: {e}", target.words()))?;
+        if let Some(a) = target.find(&body) {
+            let span = a.value.span().ok_or("no span")?;
+            if !is_literal(&a.value) {
+                return Err(format!("{} is not a literal", target.words()));
+            }
+            spans.push((span.start, span.end, literal));
+            continue;
+        }
+        let Target::Resource { kind, name, attr } = target else {
+            return Err(format!("{} is not in the file", target.words()));
         };
         let block = body
             .get_blocks("resource")
-            .find(|b| {
-                label(b, 0).as_deref() == Some(*kind) && label(b, 1).as_deref() == Some(*name)
-            })
+            .find(|b| label(b, 0).as_deref() == Some(kind) && label(b, 1).as_deref() == Some(name))
             .ok_or_else(|| format!("`{kind}.{name}` is not in the file"))?;
-        let literal = match value {
-            Value::String(s) if !s.contains("${") && !s.contains("%{") => {
-                serde_json::to_string(s).unwrap_or_default()
-            }
-            Value::Number(n) => n.to_string(),
-            _ => return Err(format!("`{path}`: only a string or number is written")),
-        };
-        match block.body.get_attribute(attr) {
-            Some(a) if !add || a.value.span().is_some() => {
-                let span = a.value.span().ok_or("no span")?;
-                edits.push((span.start, span.end, literal));
-            }
-            Some(_) => return Err(format!("`{path}`: no span")),
-            None => {
-                // Before the line of the closing brace, indented as the block's attributes.
-                let span = block.span().ok_or("no span")?;
-                let close = text[..span.end].rfind('}').ok_or("no closing brace")?;
-                let line_start = text[..close].rfind('\n').map_or(0, |i| i + 1);
-                if !text[line_start..close].trim().is_empty() {
-                    return Err(format!("`{kind}.{name}` closes on a line with content"));
-                }
-                let indent = block
-                    .body
-                    .attributes()
-                    .next()
-                    .and_then(|a| a.span())
-                    .map(|s| {
-                        let ls = text[..s.start].rfind('\n').map_or(0, |i| i + 1);
-                        text[ls..s.start].to_string()
-                    })
-                    .filter(|i| i.trim().is_empty())
-                    .unwrap_or_else(|| "  ".into());
-                edits.push((
-                    line_start,
-                    line_start,
-                    format!("{indent}{attr} = {literal}\n"),
-                ));
-            }
+        // Before the line of the closing brace, indented as the block's attributes.
+        let span = block.span().ok_or("no span")?;
+        let close = text[..span.end].rfind('}').ok_or("no closing brace")?;
+        let line_start = text[..close].rfind('\n').map_or(0, |i| i + 1);
+        if !text[line_start..close].trim().is_empty() {
+            return Err(format!("`{kind}.{name}` closes on a line with content"));
         }
-        expected.push((
-            kind.to_string(),
-            name.to_string(),
-            attr.to_string(),
-            value.clone(),
+        let indent = block
+            .body
+            .attributes()
+            .next()
+            .and_then(|a| a.span())
+            .map(|s| {
+                let ls = text[..s.start].rfind('\n').map_or(0, |i| i + 1);
+                text[ls..s.start].to_string()
+            })
+            .filter(|i| i.trim().is_empty())
+            .unwrap_or_else(|| "  ".into());
+        let pad = aligned_pad(&text[..line_start], &indent, attr.len());
+        spans.push((
+            line_start,
+            line_start,
+            format!("{indent}{attr}{pad} = {literal}\n"),
         ));
     }
-    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    spans.sort_by_key(|e| std::cmp::Reverse(e.0));
+    if spans.windows(2).any(|w| w[1].1 > w[0].0) {
+        return Err("two fixes write the same value".into());
+    }
     let mut out = text.to_string();
-    for (s, e, t) in edits {
+    for (s, e, t) in spans {
         out.replace_range(s..e, &t);
     }
-    // Read back: every attribute has the value written.
+    // Read back: every target has the value written.
     let again = parse(&out).map_err(|e| format!("the edited file does not parse: {e}"))?;
-    for (kind, name, attr, value) in expected {
-        let got = again
-            .get_blocks("resource")
-            .find(|b| {
-                label(b, 0).as_deref() == Some(&kind) && label(b, 1).as_deref() == Some(&name)
-            })
-            .and_then(|b| b.body.get_attribute(&attr))
-            .map(|a| match &a.value {
-                Expression::String(s) => Value::String(s.value().to_string()),
-                Expression::Number(n) => n.value().as_u64().map_or(Value::Null, Value::from),
-                _ => Value::Null,
-            });
-        if got.as_ref() != Some(&value) {
-            return Err(format!(
-                "`{kind}.{name}.{attr}` does not read back as written"
-            ));
+    for (target, value) in edits {
+        let got = target.find(&again).map(|a| match &a.value {
+            Expression::String(s) => Value::String(s.value().to_string()),
+            Expression::Number(n) => n.value().as_u64().map_or(Value::Null, Value::from),
+            _ => Value::Null,
+        });
+        if got.as_ref() != Some(value) {
+            return Err(format!("{} does not read back as written", target.words()));
         }
     }
-    Ok((out, Value::Null))
+    Ok(out)
+}
+
+/// Spaces after a new attribute's name so that its `=` lines up with the attribute lines just
+/// above it at the same indent, as `terraform fmt` aligns a group; none when there is no such
+/// group or the name is longer than the group's names (fmt would then move the others).
+fn aligned_pad(before: &str, indent: &str, name_len: usize) -> String {
+    let mut column = None;
+    for line in before.lines().rev() {
+        let Some(rest) = line.strip_prefix(indent) else {
+            break;
+        };
+        let Some(eq) = rest.find(" = ").or_else(|| rest.find("= ")) else {
+            break;
+        };
+        let name = rest[..eq].trim_end();
+        if name.is_empty()
+            || rest.starts_with(' ')
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            break;
+        }
+        let at = if rest[eq..].starts_with(" = ") {
+            eq + 1
+        } else {
+            eq
+        };
+        match column {
+            None => column = Some(at),
+            Some(c) if c == at => {}
+            Some(_) => return String::new(),
+        }
+    }
+    match column {
+        Some(c) if c > name_len => " ".repeat(c - name_len - 1),
+        _ => String::new(),
+    }
+}
+
+/// A file of the module changed by a fix: its name, text before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edited {
+    pub name: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// `patch` applied to the `.tf` file `this` and the module's other files: operations on
+/// `/resource/TYPE/NAME/ATTRIBUTE` edit `this` (the attribute's literal, or a new attribute line),
+/// operations on a `Place` pointer edit the file holding it (a variable's `default` or a local
+/// in any `.tf` file, a tfvars entry). Returns the new text of `this` and the other files
+/// changed. Each file is parsed again and each value read back.
+pub fn apply_module(
+    this: &File,
+    module: &[File],
+    patch: &[json_patch::PatchOperation],
+) -> Result<(String, Vec<Edited>), String> {
+    use json_patch::PatchOperation;
+    let mut by_file: BTreeMap<String, Vec<(Target, Value)>> = BTreeMap::new();
+    let mut json: BTreeMap<String, Vec<PatchOperation>> = BTreeMap::new();
+    let tf_files = || {
+        module
+            .iter()
+            .filter(|f| f.name.ends_with(".tf") && !f.name.starts_with('(') && f.name != this.name)
+            .chain(std::iter::once(this))
+    };
+    for op in patch {
+        let (path, value) = match op {
+            PatchOperation::Test(_) => continue,
+            PatchOperation::Replace(r) => (r.path.as_str(), &r.value),
+            PatchOperation::Add(a) => (a.path.as_str(), &a.value),
+            _ => return Err("only `replace` and `add` are made on Terraform files".into()),
+        };
+        let parts: Vec<&str> = path.split('/').skip(1).collect();
+        if let ["resource", kind, name, attr] = parts.as_slice() {
+            by_file.entry(this.name.clone()).or_default().push((
+                Target::Resource {
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                    attr: attr.to_string(),
+                },
+                value.clone(),
+            ));
+            continue;
+        }
+        let place = Place::from_pointer(path)
+            .ok_or_else(|| format!("`{path}` is not a resource attribute or a module value"))?;
+        let target = Target::Place(place.clone());
+        let file = match &place {
+            Place::Tfvars { file, name } if file.ends_with(".json") => {
+                let pointer: json_patch::jsonptr::PointerBuf =
+                    json_patch::jsonptr::PointerBuf::from_tokens([name.as_str()]);
+                json.entry(file.clone())
+                    .or_default()
+                    .push(PatchOperation::Replace(json_patch::ReplaceOperation {
+                        path: pointer,
+                        value: value.clone(),
+                    }));
+                continue;
+            }
+            Place::Tfvars { file, .. } => file.clone(),
+            _ => tf_files()
+                .find(|f| parse(&f.text).is_ok_and(|b| target.find(&b).is_some()))
+                .map(|f| f.name.clone())
+                .ok_or_else(|| format!("{} is not in the module", place.words()))?,
+        };
+        by_file
+            .entry(file)
+            .or_default()
+            .push((target, value.clone()));
+    }
+    let text_of = |name: &str| -> Result<&str, String> {
+        if name == this.name {
+            return Ok(&this.text);
+        }
+        module
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.text.as_str())
+            .ok_or_else(|| format!("`{name}` is not in the module"))
+    };
+    let mut new_this = this.text.clone();
+    let mut others = Vec::new();
+    for (name, edits) in &by_file {
+        let old = text_of(name)?;
+        let new = edit_hcl(old, edits).map_err(|e| format!("`{name}`: {e}"))?;
+        if *name == this.name {
+            new_this = new;
+        } else if new != old {
+            others.push(Edited {
+                name: name.clone(),
+                old: old.to_string(),
+                new,
+            });
+        }
+    }
+    for (name, ops) in &json {
+        let old = text_of(name)?;
+        let value: Value =
+            serde_json::from_str(old).map_err(|e| format!("`{name}`: invalid JSON: {e}"))?;
+        let (new, _) =
+            text_patch::apply_to_text(old, &value, ops).map_err(|e| format!("`{name}`: {e}"))?;
+        if new != old {
+            others.push(Edited {
+                name: name.clone(),
+                old: old.to_string(),
+                new,
+            });
+        }
+    }
+    Ok((new_this, others))
 }

@@ -12,14 +12,30 @@ use json_patch::jsonptr::PointerBuf;
 use json_patch::{AddOperation, MoveOperation, PatchOperation, RemoveOperation, ReplaceOperation};
 use serde_json::Value;
 
-/// The document with `patch` applied, as text that changes only the patched fields.
+/// The document with `patch` applied, as text that changes only the patched fields, and the
+/// other files of its module the patch changes (a Terraform variable's `default`, a tfvars
+/// entry); `None` for the text when only those change.
 pub fn materialize(
     resource: &str,
     doc: &Document,
     patch: &[PatchOperation],
-) -> Result<Change, InputError> {
+) -> Result<(Option<Change>, Vec<Derived>), InputError> {
+    let mut others = Vec::new();
     let edited = match &doc.yaml {
-        None if doc.shape == Shape::Terraform => crate::model::tf::apply(&doc.text, patch),
+        None if doc.shape == Shape::Terraform => {
+            let this = terraform_file(doc);
+            crate::model::tf::apply_module(&this, &doc.module, patch).map(|(text, edited)| {
+                others = edited
+                    .into_iter()
+                    .map(|e| Derived {
+                        name: e.name,
+                        text: e.new,
+                        old_text: Some(e.old),
+                    })
+                    .collect();
+                (text, Value::Null)
+            })
+        }
         Some(y) => crate::yaml_patch::apply(&doc.text, y, patch),
         None => text_patch::apply_to_text(&doc.text, &doc.value, patch).map_err(|e| e.to_string()),
     };
@@ -30,17 +46,179 @@ pub fn materialize(
             Some("if the input changed, plan again; otherwise please report this"),
         )
     })?;
-    Ok(Change {
-        old_text: doc.text.clone(),
-        new_text,
-        secrets: {
-            let mut s = redact::secret_literals(&doc.value);
-            s.extend(redact::secret_literals(&new_value));
-            s.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-            s.dedup();
-            s
-        },
+    if new_text == doc.text && doc.shape == Shape::Terraform {
+        return Ok((None, others));
+    }
+    Ok((
+        Some(Change {
+            old_text: doc.text.clone(),
+            new_text,
+            secrets: {
+                let mut s = redact::secret_literals(&doc.value);
+                s.extend(redact::secret_literals(&new_value));
+                s.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+                s.dedup();
+                s
+            },
+        }),
+        others,
+    ))
+}
+
+/// A Terraform document's fixes made in a variable's `default`, a tfvars entry or a local change
+/// every resource of the module that reads it: the module is read again with the edits, and
+/// they stand only when each finding they fix is gone and no resource gets a finding it did not
+/// have. Otherwise those fixes are manual, naming what the edit would leave.
+fn verify_module_edits(
+    doc: &Document,
+    this: &crate::model::tf::File,
+    module: &[crate::model::tf::File],
+    all: &[crate::model::tf::Planned],
+    plan: DocPlan,
+    opts: &PlanOptions,
+) -> DocPlan {
+    use crate::model::tf::{self, Place};
+    use std::collections::BTreeSet;
+    let elsewhere = |f: &Finding| {
+        f.fix.applicability != Applicability::Manual
+            && f.fix
+                .patch
+                .iter()
+                .any(|op| Place::from_pointer(op.path().as_str()).is_some())
+    };
+    if !plan.findings.iter().any(elsewhere) {
+        return plan;
+    }
+    let quiet = PlanOptions {
+        materialize: false,
+        fingerprint: false,
+        ..opts.clone()
+    };
+    let keys = |resources: &[tf::Planned]| -> BTreeSet<(String, &'static str)> {
+        super::tfplan::plan_planned(doc, resources, resources, &quiet, false)
+            .findings
+            .iter()
+            .map(|f| (f.subject.clone(), f.check.slug))
+            .collect()
+    };
+    let before = keys(all);
+    // What the module's resources are found with `patch` applied: the findings each would leave
+    // (one it fixes, or one a resource did not have), empty when the edit stands.
+    let leaves =
+        |patch: &[PatchOperation], fixed: &BTreeSet<(String, &'static str)>| -> Vec<String> {
+            let after = tf::apply_module(this, module, patch).and_then(|(new_this, edited)| {
+                let files: Vec<tf::File> = module
+                    .iter()
+                    .map(|f| tf::File {
+                        name: f.name.clone(),
+                        text: if f.name == this.name {
+                            new_this.clone()
+                        } else {
+                            edited
+                                .iter()
+                                .find(|e| e.name == f.name)
+                                .map_or_else(|| f.text.clone(), |e| e.new.clone())
+                        },
+                    })
+                    .collect();
+                let mut resources = Vec::new();
+                for f in files.iter().filter(|f| {
+                    f.name.ends_with(".tf") && !f.name.starts_with('(') && !tf::is_override(&f.name)
+                }) {
+                    resources.extend(tf::resources(f, &files)?);
+                }
+                Ok(keys(&resources))
+            });
+            match after {
+                Ok(after) => after
+                    .iter()
+                    .filter(|k| fixed.contains(*k) || !before.contains(*k))
+                    .map(|(subject, slug)| format!("`{slug}` on the {subject}"))
+                    .collect(),
+                Err(e) => vec![e],
+            }
+        };
+    let key = |f: &Finding| (f.subject.clone(), f.check.slug);
+    // Each fix alone first, then those that stand, together.
+    let mut findings = plan.findings.clone();
+    let mut held = false;
+    for f in findings.iter_mut().filter(|f| elsewhere(f)) {
+        let left = leaves(&f.fix.patch, &BTreeSet::from([key(f)]));
+        if !left.is_empty() {
+            held = true;
+            f.fix = crate::model::Fix {
+                title: format!(
+                    "{} (made there, it would leave {})",
+                    f.fix.title,
+                    left.join(", ")
+                ),
+                applicability: Applicability::Manual,
+                reason: f.fix.reason.clone(),
+                ..Default::default()
+            };
+        }
+    }
+    let patch = fixes_patch(&findings);
+    let fixed: BTreeSet<(String, &'static str)> =
+        findings.iter().filter(|f| elsewhere(f)).map(key).collect();
+    let left = if fixed.is_empty() {
+        Vec::new()
+    } else {
+        leaves(&patch, &fixed)
+    };
+    if left.is_empty() && !held {
+        return plan;
+    }
+    for f in findings
+        .iter_mut()
+        .filter(|f| elsewhere(f) && !left.is_empty())
+    {
+        f.fix = crate::model::Fix {
+            title: format!(
+                "{} (made with the other fixes, it would leave {})",
+                f.fix.title,
+                left.join(", ")
+            ),
+            applicability: Applicability::Manual,
+            reason: f.fix.reason.clone(),
+            ..Default::default()
+        };
+    }
+    let patch = fixes_patch(&findings);
+    let rebuilt = |findings, patch| {
+        doc_plan(
+            doc,
+            opts,
+            findings,
+            plan.not_checked.clone(),
+            plan.skipped.clone(),
+            patch,
+            plan.subjects.clone(),
+        )
+    };
+    rebuilt(findings.clone(), patch).unwrap_or_else(|_| {
+        // Never a half-written module: every fix manual.
+        for f in &mut findings {
+            if !f.fix.patch.is_empty() {
+                f.fix = crate::model::Fix::manual(f.fix.title.clone());
+            }
+        }
+        rebuilt(findings, Vec::new()).unwrap_or_else(|_| unreachable!("no patch: nothing to write"))
     })
+}
+
+/// A `.tf` document as a file of its module.
+fn terraform_file(doc: &Document) -> crate::model::tf::File {
+    crate::model::tf::File {
+        name: match &doc.origin {
+            Origin::File { path, .. } => path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            _ => String::new(),
+        },
+        text: doc.text.clone(),
+    }
 }
 
 /// Runs the checks on a resource read from infrastructure as code (a template's view, a
@@ -78,16 +256,7 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
         return super::tfplan::plan_terraform_plan(doc, opts);
     }
     if doc.shape == Shape::Terraform {
-        let this = crate::model::tf::File {
-            name: match &doc.origin {
-                Origin::File { path, .. } => path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                _ => String::new(),
-            },
-            text: doc.text.clone(),
-        };
+        let this = terraform_file(doc);
         let mut module = doc.module.clone();
         if !module.iter().any(|f| f.name == this.name) {
             module.push(this.clone());
@@ -103,9 +272,8 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
         }) {
             all.extend(crate::model::tf::resources(f, &module).map_err(err)?);
         }
-        return Ok(super::tfplan::plan_planned(
-            doc, &resources, &all, opts, false,
-        ));
+        let plan = super::tfplan::plan_planned(doc, &resources, &all, opts, false);
+        return Ok(verify_module_edits(doc, &this, &module, &all, plan, opts));
     }
     let resource = doc.origin.display();
     let ctx = Context {
@@ -259,7 +427,7 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
         patch.extend(ops);
     }
     let mut plan = doc_plan(doc, opts, findings, not_checked, skipped, patch, Vec::new())?;
-    plan.derived = derived;
+    plan.derived.extend(derived);
     plan.dropped_nulls = dropped_nulls;
     Ok(plan)
 }
@@ -289,10 +457,10 @@ pub(crate) fn doc_plan(
     let changes = patch
         .iter()
         .any(|op| !matches!(op, PatchOperation::Test(_)));
-    let change = if changes && opts.materialize {
-        Some(materialize(&resource, doc, &patch)?)
+    let (change, derived) = if changes && opts.materialize {
+        materialize(&resource, doc, &patch)?
     } else {
-        None
+        (None, Vec::new())
     };
     Ok(DocPlan {
         resource,
@@ -306,7 +474,7 @@ pub(crate) fn doc_plan(
         patch,
         change,
         stdin_text: (doc.origin == Origin::Stdin).then(|| doc.text.clone()),
-        derived: Vec::new(),
+        derived,
         dropped_nulls: 0,
         subjects,
     })
@@ -457,6 +625,7 @@ fn update_service(
     Some(Derived {
         name: format!("{stem}.{name}.update-service.json"),
         text,
+        old_text: None,
     })
 }
 

@@ -31,14 +31,17 @@ pub struct Change {
     pub secrets: Vec<String>,
 }
 
-/// A new file a plan writes beside its input: `UpdateService` input for each service of a
-/// `describe-services` snapshot that needs a change (`--registerable`); the snapshot itself is
-/// never edited.
+/// A file a plan writes beside its input: `UpdateService` input for each service of a
+/// `describe-services` snapshot that needs a change (`--registerable`; the snapshot itself is
+/// never edited), or a file of a Terraform module a fix edits (a tfvars entry).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Derived {
     /// The file name, written in the input's destination folder.
     pub name: String,
     pub text: String,
+    /// An existing file of the input's module the plan edits (a Terraform variable's `default`,
+    /// a tfvars entry): its text when planned. `None`: a new file.
+    pub old_text: Option<String>,
 }
 
 /// The plan for one input document.
@@ -81,6 +84,9 @@ pub struct PlanOptions {
     pub fingerprint: bool,
     /// `--parameter NAME=VALUE`: CloudFormation parameter values (as deploy takes them).
     pub parameters: std::collections::BTreeMap<String, String>,
+    /// Terraform: make every fix manual, for this reason (another input's fixes edit the same
+    /// file of the module).
+    pub hold_edits: Option<String>,
 }
 
 /// An AWS operation the plan would carry out (live mode), with why.

@@ -114,6 +114,7 @@ impl SavedOptions {
             materialize: true,
             fingerprint: false,
             parameters: self.parameters.clone(),
+            hold_edits: None,
         }
     }
 }
@@ -234,10 +235,15 @@ pub fn use_saved_patch(
     patch: Vec<PatchOperation>,
 ) -> Result<(), InputError> {
     doc.patch = patch;
-    doc.change = if doc.patches() {
-        Some(super::materialize(&doc.resource, parsed, &doc.patch)?)
+    let (change, edited) = if doc.patches() {
+        super::materialize(&doc.resource, parsed, &doc.patch)?
     } else {
-        None
+        (None, Vec::new())
     };
+    doc.change = change;
+    // The files a saved plan writes beside its input are derived again; the module files it
+    // edits are the saved patch's.
+    doc.derived.retain(|d| d.old_text.is_none());
+    doc.derived.extend(edited);
     Ok(())
 }

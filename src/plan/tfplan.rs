@@ -93,6 +93,7 @@ fn planned(plan: &Value) -> Vec<Planned> {
                     line: None,
                     set_from,
                     task_definition,
+                    sources: BTreeMap::new(),
                 });
             }
         }
@@ -287,8 +288,10 @@ fn view(p: &Planned) -> (Value, Vec<&'static str>) {
 }
 
 /// A fix's operations on the ECS view (`/memory`) as operations on a `.tf` file's own literals
-/// (`/resource/aws_ecs_task_definition/api/memory`); `None` when a value is set elsewhere
-/// (a variable, tfvars, a local) or is not a top-level attribute.
+/// (`/resource/aws_ecs_task_definition/api/memory`), or on the literal the value is read from
+/// elsewhere in the module (`/variable/api_memory/default`, `/tfvars/terraform.tfvars/api_memory`,
+/// `/locals/worker_cpu`); `None` when a value is not a literal (an expression, `jsonencode`) or
+/// is not a top-level attribute.
 fn literal_edits(
     p: &Planned,
     ops: &[json_patch::PatchOperation],
@@ -305,10 +308,17 @@ fn literal_edits(
         };
         let ecs = path.strip_prefix('/').filter(|k| !k.contains('/'))?;
         let attr = NAMES.iter().find(|(_, e)| *e == ecs).map(|(t, _)| *t)?;
-        if p.set_from.contains_key(attr) {
-            return None;
+        let place = match (p.set_from.contains_key(attr), p.sources.get(attr)) {
+            (false, _) => None,
+            (true, Some(place)) => Some(place),
+            (true, None) => return None,
+        };
+        let pointer: PointerBuf = match place {
+            Some(place) => place.pointer(),
+            None => format!("/resource/{}/{name}/{attr}", p.kind),
         }
-        let pointer: PointerBuf = format!("/resource/{}/{name}/{attr}", p.kind).parse().ok()?;
+        .parse()
+        .ok()?;
         // A number stays a number.
         let value = match (p.values.get(attr), value) {
             (Some(Value::Number(_)), Value::String(s)) => {
@@ -328,6 +338,24 @@ fn literal_edits(
         });
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// The other resources of the module that read the same place (`` `aws_ecs_service.x` ``).
+fn other_readers(p: &Planned, attr: &str, module: &[Planned]) -> Vec<String> {
+    let Some(place) = p.sources.get(attr) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = module
+        .iter()
+        .filter(|r| {
+            r.sources
+                .iter()
+                .any(|(a, pl)| pl == place && (r.address != p.address || a != attr))
+        })
+        .map(|r| format!("`{}`", r.address))
+        .collect();
+    out.dedup();
+    out
 }
 
 /// The checks of a planned resource type, in registry order.
@@ -564,21 +592,43 @@ pub(crate) fn plan_planned(
                 ))
             } else if f.fix.applicability == Applicability::Manual {
                 Fix::manual(format!("{} (in {place})", tf_words(&f.fix.title)))
-            } else if let Some(ops) = (!from_plan)
+            } else if let Some(ops) = (!from_plan && opts.hold_edits.is_none())
                 .then(|| literal_edits(p, &f.fix.patch))
                 .flatten()
             {
-                // A literal of the resource's own block: edited in place.
+                // A literal of the resource's own block, or the variable default, tfvars entry
+                // or local it is read from: edited there.
+                let readers = other_readers(p, tf_attr, module);
+                let shared = if readers.is_empty() {
+                    String::new()
+                } else {
+                    format!("; also read by {}", readers.join(", "))
+                };
+                let written = match p.sources.get(tf_attr) {
+                    Some(at) if p.set_from.contains_key(tf_attr) => {
+                        format!(" (written to {}{shared})", at.words())
+                    }
+                    _ => String::new(),
+                };
                 Fix {
-                    title: format!("{} in {place}", tf_words(&f.fix.title)),
+                    title: format!("{} in {place}{written}", tf_words(&f.fix.title)),
                     applicability: f.fix.applicability,
                     reason: f.fix.reason.clone(),
                     patch: ops,
                     ..Default::default()
                 }
             } else {
+                let held = opts
+                    .hold_edits
+                    .as_ref()
+                    .filter(|_| !from_plan)
+                    .map(|why| format!(" ({why})"))
+                    .unwrap_or_default();
                 Fix {
-                    title: format!("{} in {place}{expression}{then}", tf_words(&f.fix.title)),
+                    title: format!(
+                        "{} in {place}{expression}{then}{held}",
+                        tf_words(&f.fix.title)
+                    ),
                     applicability: Applicability::Manual,
                     reason: f.fix.reason.clone(),
                     ..Default::default()

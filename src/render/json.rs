@@ -28,7 +28,8 @@ enum ChangeOut<'a> {
         reason: Option<&'a str>,
         operation: &'a crate::operation::Operation,
     },
-    /// A new file beside the input (a snapshot's `update-service` input).
+    /// A new file beside the input (a snapshot's `update-service` input), or a file of its
+    /// module a fix edits (`edit`, its new text).
     Write {
         resource: &'a str,
         action: &'static str,
@@ -98,11 +99,20 @@ pub fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                 });
                 patch
                     .into_iter()
-                    .chain(d.derived.iter().map(|w| ChangeOut::Write {
-                        resource: &d.resource,
-                        action: "write",
-                        file: &w.name,
-                        content: serde_json::from_str(&w.text).unwrap_or_default(),
+                    .chain(d.derived.iter().map(|w| match &w.old_text {
+                        None => ChangeOut::Write {
+                            resource: &d.resource,
+                            action: "write",
+                            file: &w.name,
+                            content: serde_json::from_str(&w.text).unwrap_or_default(),
+                        },
+                        // A file of the module (HCL): its new text.
+                        Some(_) => ChangeOut::Write {
+                            resource: &d.resource,
+                            action: "edit",
+                            file: &w.name,
+                            content: serde_json::Value::String(w.text.clone()),
+                        },
                     }))
             })
             .chain(

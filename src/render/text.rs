@@ -321,21 +321,22 @@ fn dropped_nulls(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
 
 /// The unified diff of a changed document, with secrets redacted on both sides.
 pub fn diff(doc: &DocPlan, out: &mut dyn Write, style: Style) -> io::Result<()> {
-    // Files written beside the input (a snapshot's `update-service` input): new files.
+    // Files written beside the input: new files (a snapshot's `update-service` input), or files
+    // of its module the fixes edit (a Terraform tfvars entry).
     for d in &doc.derived {
         let path = std::path::Path::new(&doc.resource).with_file_name(&d.name);
         let change = crate::plan::Change {
-            old_text: String::new(),
+            old_text: d.old_text.clone().unwrap_or_default(),
             new_text: d.text.clone(),
             secrets: Vec::new(),
         };
-        unified(
-            &change,
-            "/dev/null",
-            &format!("{} (planned)", path.display()),
-            out,
-            style,
-        )?;
+        let shown = path.display().to_string();
+        let old = if d.old_text.is_some() {
+            shown.as_str()
+        } else {
+            "/dev/null"
+        };
+        unified(&change, old, &format!("{shown} (planned)"), out, style)?;
     }
     let Some(planned) = &doc.change else {
         return Ok(());
