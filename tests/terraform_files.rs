@@ -595,3 +595,202 @@ fn two_inputs_editing_one_module_file() {
     assert_eq!(r.code, 0, "then the second: {}{}", r.stdout, r.stderr);
     assert_eq!(run_in(dir.path(), &["plan", "."], None).code, 0);
 }
+
+/// Cases a review of the fixes made outside the resource found wrong: each now writes the value
+/// Terraform uses, or stays manual.
+#[test]
+fn reviewed_module_edit_cases() {
+    let vars = |default: &str| format!("variable \"memory\" {{\n  default = \"{default}\"\n}}\n");
+    // A reader whose size checks are not checked (its containers come from `templatefile`):
+    // the shared default is not edited.
+    let small = "resource \"aws_ecs_task_definition\" \"small\" {\n  requires_compatibilities = [\"FARGATE\"]\n  cpu                      = \"256\"\n  memory                   = var.memory\n  execution_role_arn       = \"arn:aws:iam::1:role/e\"\n  container_definitions    = templatefile(\"${path.module}/small.json.tpl\", {})\n}\n";
+    let dir = write_module(&[
+        (
+            "main.tf",
+            &format!("{small}\n{}", task("big", "\"4096\"", "var.memory", "")),
+        ),
+        ("variables.tf", &vars("2048")),
+    ]);
+    let r = run_in(dir.path(), &["plan", "--format", "json", "main.tf"], None);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["changes"].as_array().unwrap().is_empty(), "{}", r.stdout);
+    assert!(
+        v["findings"][0]["fix"]["title"].as_str().unwrap().contains(
+            "checks not run on the task definition `aws_ecs_task_definition.small`, which reads it too"
+        ),
+        "{}",
+        r.stdout
+    );
+    // `*.auto.tfvars` wins over `terraform.tfvars.json`: the edit goes there.
+    let dir = write_module(&[
+        ("main.tf", &task("app", "\"256\"", "var.memory", "")),
+        ("variables.tf", "variable \"memory\" {}\n"),
+        ("terraform.tfvars.json", "{\"memory\": \"640\"}\n"),
+        ("z.auto.tfvars", "memory = \"768\"\n"),
+    ]);
+    let r = run_in(
+        dir.path(),
+        &["apply", "--auto-approve", "--in-place", "main.tf"],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("z.auto.tfvars")).unwrap(),
+        "memory = \"1024\"\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("terraform.tfvars.json")).unwrap(),
+        "{\"memory\": \"640\"}\n"
+    );
+    // A module called from a sibling folder of the repository takes the caller's value: its
+    // default is not the deployed value and is not edited.
+    let dir = write_module(&[
+        (
+            "modules/svc/main.tf",
+            &task("app", "\"256\"", "var.memory", ""),
+        ),
+        ("modules/svc/variables.tf", &vars("768")),
+        (
+            "envs/prod/main.tf",
+            "module \"svc\" {\n  source = \"../../modules/svc\"\n  memory = \"640\"\n}\n",
+        ),
+    ]);
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let r = run_in(dir.path(), &["plan", "--format", "json", "."], None);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["changes"].as_array().unwrap().is_empty(), "{}", r.stdout);
+    assert!(v["findings"].as_array().unwrap().is_empty(), "{}", r.stdout);
+    assert!(
+        v["not_checked"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("var.memory"),
+        "{}",
+        r.stdout
+    );
+    // The same module file named two ways: the second input is held.
+    let two =
+        "variable \"a\" {\n  default = \"512\"\n}\n\nvariable \"b\" {\n  default = \"3072\"\n}\n";
+    let dir = write_module(&[
+        (
+            "mod/a.tf",
+            &task("api", "\"256\"", "var.a", ", memory = 512"),
+        ),
+        ("mod/b.tf", &task("web", "\"2048\"", "var.b", "")),
+        ("mod/variables.tf", two),
+    ]);
+    let r = run_in(dir.path(), &["plan", "mod/a.tf", "./mod/b.tf"], None);
+    assert_eq!(
+        r.stdout.matches("variables.tf (planned)").count(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("is also edited by the fixes of `mod/a.tf`"),
+        "{}",
+        r.stdout
+    );
+    // The title names where the patch writes (`cpu` in the block), not the finding's attribute.
+    let dir = write_module(&[
+        ("main.tf", &task("app", "\"256\"", "var.memory", "")),
+        ("variables.tf", &vars("4096")),
+    ]);
+    let r = run_in(dir.path(), &["plan", "main.tf"], None);
+    assert!(
+        r.stdout.contains("fix (unsafe, raises the task's billed size): set `cpu` to `\"512\"` in `aws_ecs_task_definition.app`\n"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// A saved plan carries the module's fingerprint: it applies its edits of tfvars, and refuses
+/// (writing nothing) when a module file changed since.
+#[test]
+fn saved_plans_with_module_edits() {
+    let files = [
+        ("main.tf", task("app", "\"256\"", "var.memory", "")),
+        ("variables.tf", "variable \"memory\" {}\n".to_string()),
+        ("terraform.tfvars", "memory = \"768\"\n".to_string()),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let dir = write_module(&files);
+    let r = run_in(
+        dir.path(),
+        &["plan", "--out", "fix.plan.json", "main.tf"],
+        None,
+    );
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let r = run_in(
+        dir.path(),
+        &["apply", "--auto-approve", "--in-place", "fix.plan.json"],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("terraform.tfvars")).unwrap(),
+        "memory = \"1024\"\n"
+    );
+    // Stale: a module file changed after the plan.
+    let dir = write_module(&files);
+    run_in(
+        dir.path(),
+        &["plan", "--out", "fix.plan.json", "main.tf"],
+        None,
+    );
+    std::fs::write(dir.path().join("terraform.tfvars"), "memory = \"2048\"\n").unwrap();
+    let r = run_in(
+        dir.path(),
+        &["apply", "--auto-approve", "--in-place", "fix.plan.json"],
+        None,
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("stale"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("terraform.tfvars")).unwrap(),
+        "memory = \"2048\"\n"
+    );
+}
+
+/// A tfvars file with a byte order mark keeps it; a CRLF file gets a CRLF line.
+#[test]
+fn bom_and_crlf_are_kept() {
+    let dir = write_module(&[
+        ("main.tf", &task("app", "\"256\"", "var.memory", "")),
+        ("variables.tf", "variable \"memory\" {}\n"),
+        ("terraform.tfvars", "\u{feff}memory = \"768\"\n"),
+    ]);
+    let r = run_in(
+        dir.path(),
+        &["apply", "--auto-approve", "--in-place", "main.tf"],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("terraform.tfvars")).unwrap(),
+        "\u{feff}memory = \"1024\"\n"
+    );
+    let crlf = "resource \"aws_ecs_task_definition\" \"x\" {\r\n  requires_compatibilities = [\"FARGATE\"]\r\n  cpu                      = \"256\"\r\n  memory                   = \"512\"\r\n}\r\n";
+    let dir = write_module(&[("main.tf", crlf)]);
+    let r = run_in(
+        dir.path(),
+        &[
+            "apply",
+            "--auto-approve",
+            "--in-place",
+            "--execution-role-arn",
+            "arn:aws:iam::1:role/e",
+            "main.tf",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let text = std::fs::read_to_string(dir.path().join("main.tf")).unwrap();
+    assert_eq!(
+        text.matches('\n').count(),
+        text.matches("\r\n").count(),
+        "{text:?}"
+    );
+    assert!(text.contains("execution_role_arn"), "{text:?}");
+}

@@ -14,7 +14,17 @@ pub fn stale_inputs(saved: &SavedPlan) -> Vec<String> {
         .iter()
         .filter(|i| {
             std::fs::read(&i.absolute)
-                .map(|b| sha256_hex(&b))
+                .map(|b| {
+                    // A `.tf` file with its module (the files its fixes edit).
+                    if i.absolute.extension().is_some_and(|e| e == "tf") {
+                        crate::model::module_sha256(
+                            &b,
+                            &crate::input::files::module_files(&i.absolute),
+                        )
+                    } else {
+                        sha256_hex(&b)
+                    }
+                })
                 .ok()
                 .as_deref()
                 != Some(i.sha256.as_str())
@@ -90,16 +100,24 @@ pub fn write_file(doc: &DocPlan, dest: &Destination) -> Result<Vec<PathBuf>, Inp
         return Ok(Vec::new());
     };
     let mut written = Vec::new();
-    if let Some(bytes) = output_bytes(doc) {
-        written.push(write_one(doc, dest, path, relative, &bytes, false)?);
-    }
+    // The files of the module the fixes edit are written only as they were planned (or left
+    // when already edited the same way, by another input of the same module): all are compared
+    // before anything is written.
+    let mut already = Vec::new();
+    let mut bom = Vec::new();
     for d in &doc.derived {
         let at = path.with_file_name(&d.name);
         if let Some(old) = &d.old_text {
-            // A file of the module the fixes edit: only as it was planned (or already edited
-            // the same way, by another input of the same module).
-            match std::fs::read(&at) {
-                Ok(now) if now == d.text.as_bytes() => continue,
+            // Module files are read without their byte order mark, and keep it.
+            let now = std::fs::read(&at).map(|b| match b.strip_prefix(b"\xEF\xBB\xBF") {
+                Some(rest) => {
+                    bom.push(d.name.as_str());
+                    rest.to_vec()
+                }
+                None => b,
+            });
+            match now {
+                Ok(now) if now == d.text.as_bytes() => already.push(d.name.as_str()),
                 Ok(now) if now == old.as_bytes() => {}
                 _ => {
                     return Err(InputError::new(
@@ -110,12 +128,26 @@ pub fn write_file(doc: &DocPlan, dest: &Destination) -> Result<Vec<PathBuf>, Inp
                 }
             }
         }
+    }
+    if let Some(bytes) = output_bytes(doc) {
+        written.push(write_one(doc, dest, path, relative, &bytes, false)?);
+    }
+    for d in &doc.derived {
+        let at = path.with_file_name(&d.name);
+        if already.contains(&d.name.as_str()) {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        if bom.contains(&d.name.as_str()) {
+            bytes.extend_from_slice(b"\xEF\xBB\xBF");
+        }
+        bytes.extend_from_slice(d.text.as_bytes());
         written.push(write_one(
             doc,
             dest,
             &at,
             &relative.with_file_name(&d.name),
-            d.text.as_bytes(),
+            &bytes,
             d.old_text.is_none(),
         )?);
     }

@@ -219,7 +219,8 @@ fn saved_file_plan(saved: SavedPlan, printer: &Printer) -> Result<Plan> {
                     None,
                 )
             })
-            .and_then(|b| crate::model::parse(origin, &b));
+            .and_then(|b| crate::model::parse(origin, &b))
+            .map(crate::input::files::with_module);
         let doc = read.and_then(|parsed| {
             let mut d = planner::plan_document(&parsed, &opts)?;
             planner::saved::use_saved_patch(&mut d, &parsed, input.patch)?;

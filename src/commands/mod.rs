@@ -199,17 +199,26 @@ fn hold_shared_edits(docs: &mut [planner::DocPlan], opts: &PlanOptions) {
         if doc.shape != model::Shape::Terraform {
             continue;
         }
-        let mut writes: Vec<(PathBuf, &str)> = Vec::new();
+        // The same file however it was named (`mod/a.tf`, `./mod/a.tf`).
+        let key = |p: PathBuf| {
+            std::fs::canonicalize(&p)
+                .or_else(|_| std::path::absolute(&p))
+                .unwrap_or(p)
+        };
+        let mut writes: Vec<(PathBuf, PathBuf, &str)> = Vec::new();
         if let Some(c) = &doc.change {
-            writes.push((path.clone(), c.new_text.as_str()));
+            writes.push((key(path.clone()), path.clone(), c.new_text.as_str()));
         }
         for d in &doc.derived {
-            writes.push((path.with_file_name(&d.name), d.text.as_str()));
+            let at = path.with_file_name(&d.name);
+            writes.push((key(at.clone()), at, d.text.as_str()));
         }
-        let clash = writes.iter().find_map(|(p, text)| match written.get(p) {
-            Some((t, by)) if t != text => Some((p.clone(), by.clone())),
-            _ => None,
-        });
+        let clash = writes
+            .iter()
+            .find_map(|(k, shown, text)| match written.get(k) {
+                Some((t, by)) if t != text => Some((shown.clone(), by.clone())),
+                _ => None,
+            });
         if let Some((file, by)) = clash {
             let held = PlanOptions {
                 hold_edits: Some(format!(
@@ -224,16 +233,16 @@ fn hold_shared_edits(docs: &mut [planner::DocPlan], opts: &PlanOptions) {
             continue;
         }
         let resource = doc.resource.clone();
-        for (p, text) in writes {
+        for (k, _, text) in writes {
             written
-                .entry(p)
+                .entry(k)
                 .or_insert((text.to_string(), resource.clone()));
         }
         // An edit another input already makes is shown and written once.
         slot.derived.retain(|d| {
             d.old_text.is_none()
                 || written
-                    .get(&path.with_file_name(&d.name))
+                    .get(&key(path.with_file_name(&d.name)))
                     .is_none_or(|(_, by)| *by == resource)
         });
     }
@@ -267,14 +276,7 @@ fn plan_input(origin: Origin, found: bool, opts: &PlanOptions) -> Outcome {
     if found && not_ecs {
         return Outcome::Ignored(origin.display(), "not an ECS document".to_string());
     }
-    let parsed = model::parse(origin, &bytes).map(|mut doc| {
-        if doc.shape == model::Shape::Terraform
-            && let Origin::File { path, .. } = &doc.origin
-        {
-            doc.module = files::module_files(path);
-        }
-        doc
-    });
+    let parsed = model::parse(origin, &bytes).map(files::with_module);
     match parsed.and_then(|doc| planner::plan_document(&doc, opts)) {
         Ok(d) => Outcome::Doc(Box::new(d)),
         Err(e) if found && e.not_ecs => {

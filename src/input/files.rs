@@ -169,6 +169,17 @@ fn relative_to_cwd(origins: &mut [Origin]) {
     }
 }
 
+/// A `.tf` document with the files of its module (what its values are read from and its fixes
+/// may edit); any other document as it is.
+pub fn with_module(mut doc: crate::model::Document) -> crate::model::Document {
+    if doc.shape == crate::model::Shape::Terraform
+        && let crate::model::Origin::File { path, .. } = &doc.origin
+    {
+        doc.module = module_files(path);
+    }
+    doc
+}
+
 /// The files of the Terraform module `tf` is in: its `.tf`, `.tfvars` and `.json` files (what
 /// `var.`, `local.` and `file()` read). A file that cannot be read is left out.
 pub fn module_files(tf: &Path) -> Vec<crate::model::tf::File> {
@@ -188,9 +199,12 @@ pub fn module_files(tf: &Path) -> Vec<crate::model::tf::File> {
                     .is_some_and(|e| e == "tf" || e == "tfvars" || e == "json")
         })
         .filter_map(|p| {
+            let text = std::fs::read_to_string(&p).ok()?;
             Some(crate::model::tf::File {
                 name: p.file_name()?.to_string_lossy().into_owned(),
-                text: std::fs::read_to_string(&p).ok()?,
+                text: text
+                    .strip_prefix('\u{feff}')
+                    .map_or(text.clone(), str::to_string),
             })
         })
         .collect();
@@ -224,69 +238,128 @@ pub fn module_files(tf: &Path) -> Vec<crate::model::tf::File> {
     out
 }
 
-/// The calls of the module in `dir` from `.tf` files in up to four parent folders
-/// (`module "x" { source = "./modules/svc" ... }`): for each, a `(module call) PATH` file
-/// listing the inputs it sets, one per line.
+/// A `module` block calling a local module: the module's folder (canonical), the calling
+/// file, and the inputs it sets.
+struct Call {
+    target: PathBuf,
+    caller: PathBuf,
+    inputs: Vec<String>,
+}
+
+/// The local module calls (`source = "./..."` or `"../..."`) in the `.tf` file `path`.
+fn calls_in(path: &Path, out: &mut Vec<Call>) {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return;
+    };
+    if !text.contains("module") {
+        return;
+    }
+    let Ok(body) = crate::model::tf::parse(text.trim_start_matches('\u{feff}')) else {
+        return;
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for b in body.get_blocks("module") {
+        let Some(source) = b
+            .body
+            .get_attribute("source")
+            .and_then(|a| a.value.as_str().map(str::to_string))
+        else {
+            continue;
+        };
+        if !source.starts_with('.') {
+            continue;
+        }
+        let Ok(target) = std::fs::canonicalize(dir.join(&source)) else {
+            continue;
+        };
+        let inputs: Vec<String> = b
+            .body
+            .attributes()
+            .map(|a| a.key.value().to_string())
+            .filter(|k| {
+                !matches!(
+                    k.as_str(),
+                    "source" | "version" | "providers" | "count" | "for_each" | "depends_on"
+                )
+            })
+            .collect();
+        out.push(Call {
+            target,
+            caller: path.to_path_buf(),
+            inputs,
+        });
+    }
+}
+
+/// Every local module call in the `.tf` files of the git repository at `root` (what
+/// `.gitignore` leaves, hidden folders such as `.terraform` left out), read once per run.
+fn repository_calls(root: &Path) -> std::sync::Arc<Vec<Call>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<Vec<Call>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(c) = cache.lock().ok().and_then(|m| m.get(root).cloned()) {
+        return c;
+    }
+    let mut calls = Vec::new();
+    for entry in ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .require_git(false)
+        .build()
+        .filter_map(Result::ok)
+    {
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "tf")
+            && entry.file_type().is_some_and(|t| t.is_file())
+        {
+            calls_in(p, &mut calls);
+        }
+    }
+    let calls = Arc::new(calls);
+    if let Ok(mut m) = cache.lock() {
+        m.insert(root.to_path_buf(), calls.clone());
+    }
+    calls
+}
+
+/// The calls of the module in `dir`: from any `.tf` file of its git repository (a root module
+/// in `envs/prod` calling `../../modules/svc`), or outside a repository from `.tf` files in up
+/// to four parent folders. For each, a `(module call) PATH` file listing the inputs it sets, one
+/// per line.
 fn module_calls(dir: &Path) -> Vec<crate::model::tf::File> {
     let Ok(target) = std::fs::canonicalize(dir) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    let mut parent = target.parent().map(Path::to_path_buf);
-    for _ in 0..4 {
-        let Some(p) = parent else { break };
-        if let Ok(entries) = std::fs::read_dir(&p) {
-            for e in entries.filter_map(Result::ok) {
-                let path = e.path();
-                if path.extension().is_none_or(|x| x != "tf") {
-                    continue;
-                }
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                let Ok(body) = crate::model::tf::parse(&text) else {
-                    continue;
-                };
-                for b in body.get_blocks("module") {
-                    let Some(source) = b
-                        .body
-                        .get_attribute("source")
-                        .and_then(|a| a.value.as_str().map(str::to_string))
-                    else {
-                        continue;
-                    };
-                    if !source.starts_with('.') {
-                        continue;
+    let mut calls = Vec::new();
+    let repository = target.ancestors().find(|a| a.join(".git").exists());
+    let from_repo;
+    let found: &[Call] = match repository {
+        Some(root) => {
+            from_repo = repository_calls(root);
+            &from_repo
+        }
+        None => {
+            for p in target.ancestors().skip(1).take(4) {
+                if let Ok(entries) = std::fs::read_dir(p) {
+                    for e in entries.filter_map(Result::ok) {
+                        let path = e.path();
+                        if path.extension().is_some_and(|x| x == "tf") {
+                            calls_in(&path, &mut calls);
+                        }
                     }
-                    if std::fs::canonicalize(p.join(&source)).ok().as_deref() != Some(&*target) {
-                        continue;
-                    }
-                    let inputs: Vec<String> = b
-                        .body
-                        .attributes()
-                        .map(|a| a.key.value().to_string())
-                        .filter(|k| {
-                            !matches!(
-                                k.as_str(),
-                                "source"
-                                    | "version"
-                                    | "providers"
-                                    | "count"
-                                    | "for_each"
-                                    | "depends_on"
-                            )
-                        })
-                        .collect();
-                    out.push(crate::model::tf::File {
-                        name: format!("(module call) {}", path.display()),
-                        text: inputs.join("\n"),
-                    });
                 }
             }
+            &calls
         }
-        parent = p.parent().map(Path::to_path_buf);
-    }
-    out
+    };
+    found
+        .iter()
+        .filter(|c| c.target == target)
+        .map(|c| crate::model::tf::File {
+            name: format!("(module call) {}", c.caller.display()),
+            text: c.inputs.join("\n"),
+        })
+        .collect()
 }
 
 /// `yaml`/`yml`: a CloudFormation template may be YAML.

@@ -135,13 +135,42 @@ pub struct Document {
 impl Document {
     /// SHA-256 of the input bytes exactly as read (byte order mark included).
     pub fn sha256(&self) -> String {
-        let mut h = Sha256::new();
+        let mut bytes = Vec::with_capacity(self.text.len() + 3);
         if self.bom {
-            h.update(b"\xEF\xBB\xBF");
+            bytes.extend_from_slice(b"\xEF\xBB\xBF");
         }
-        h.update(self.text.as_bytes());
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        bytes.extend_from_slice(self.text.as_bytes());
+        if self.shape == Shape::Terraform {
+            return module_sha256(&bytes, &self.module);
+        }
+        sha256_hex(&bytes)
     }
+}
+
+/// The fingerprint of a `.tf` file with its module (the files its fixes may edit): the file's
+/// bytes, then each module file's name and text, by name.
+pub fn module_sha256(bytes: &[u8], module: &[super::tf::File]) -> String {
+    let mut h = Sha256::new();
+    h.update(bytes);
+    // Other JSON in the folder (a saved plan, a report) counts only when a `.tf` file names it.
+    let matters = |f: &super::tf::File| {
+        [".tf", ".tfvars", ".tfvars.json"]
+            .iter()
+            .any(|e| f.name.ends_with(e))
+            || f.name.starts_with('(')
+            || module
+                .iter()
+                .any(|t| t.name.ends_with(".tf") && t.text.contains(f.name.as_str()))
+    };
+    let mut files: Vec<&super::tf::File> = module.iter().filter(|f| matters(f)).collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    for f in files {
+        h.update(b"\0");
+        h.update(f.name.as_bytes());
+        h.update(b"\0");
+        h.update(f.text.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

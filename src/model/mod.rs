@@ -14,7 +14,7 @@ pub mod yaml;
 
 pub use document::{
     Document, InputError, Origin, READ_ONLY_TASK_FIELDS, Resource, Shape, ShapeError,
-    clearly_not_ecs, detect, parse, resources, sha256_hex,
+    clearly_not_ecs, detect, module_sha256, parse, resources, sha256_hex,
 };
 pub use finding::{Applicability, CheckInfo, Finding, Fix, NotChecked, Severity};
 pub use service::Service;

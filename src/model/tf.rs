@@ -140,14 +140,18 @@ enum Eval {
     Unknown,
 }
 
+/// A variable definitions file: HCL (`.tfvars`) or JSON (`.tfvars.json`).
+enum Vars<'a> {
+    Hcl(&'a str, &'a str, Body),
+    Json(&'a str, Map<String, Value>),
+}
+
 /// The module around a file: its other `.tf` files, its `.tfvars`, files read by `file()`.
 struct Module<'a> {
     /// (file name, text, body) of every `.tf` file, this one included.
     tf: Vec<(&'a str, &'a str, Body)>,
-    /// `.tfvars` in precedence order, lowest first.
-    tfvars: Vec<(&'a str, &'a str, Body)>,
-    /// `.tfvars.json` values, each with its file, in precedence order, lowest first.
-    tfvars_json: Vec<(&'a str, Map<String, Value>)>,
+    /// `.tfvars` and `.tfvars.json` files in Terraform's precedence order, lowest first.
+    tfvars: Vec<Vars<'a>>,
     /// Inputs the calls of this module (in parent folders) set: the module is a child there,
     /// and such a variable is the caller's value, not this folder's.
     inputs: Vec<(String, String)>,
@@ -164,33 +168,37 @@ impl Module<'_> {
         if self.inputs.iter().any(|(n, _)| n == name) {
             return Eval::Unknown;
         }
-        for (file, values) in self.tfvars_json.iter().rev() {
-            if let Some(v) = values.get(name) {
-                let place = (v.is_string() || v.is_number()).then(|| Place::Tfvars {
-                    file: file.to_string(),
-                    name: name.to_string(),
-                });
-                return Eval::Val(v.clone(), Some(format!(" (set in `{file}`)")), place);
-            }
-        }
-        for (file, text, body) in self.tfvars.iter().rev() {
-            if let Some(a) = body.get_attribute(name) {
-                return match self.eval(&a.value, text, depth + 1) {
-                    Eval::Val(v, _, inner) => Eval::Val(
-                        v,
-                        Some(format!(
-                            " (set in `{file}` line {})",
-                            Self::line(text, a.span())
-                        )),
-                        inner.or_else(|| {
-                            is_literal(&a.value).then(|| Place::Tfvars {
-                                file: file.to_string(),
-                                name: name.to_string(),
-                            })
-                        }),
-                    ),
-                    u => u,
-                };
+        for vars in self.tfvars.iter().rev() {
+            match vars {
+                Vars::Json(file, values) => {
+                    if let Some(v) = values.get(name) {
+                        let place = (v.is_string() || v.is_number()).then(|| Place::Tfvars {
+                            file: file.to_string(),
+                            name: name.to_string(),
+                        });
+                        return Eval::Val(v.clone(), Some(format!(" (set in `{file}`)")), place);
+                    }
+                }
+                Vars::Hcl(file, text, body) => {
+                    if let Some(a) = body.get_attribute(name) {
+                        return match self.eval(&a.value, text, depth + 1) {
+                            Eval::Val(v, _, inner) => Eval::Val(
+                                v,
+                                Some(format!(
+                                    " (set in `{file}` line {})",
+                                    Self::line(text, a.span())
+                                )),
+                                inner.or_else(|| {
+                                    is_literal(&a.value).then(|| Place::Tfvars {
+                                        file: file.to_string(),
+                                        name: name.to_string(),
+                                    })
+                                }),
+                            ),
+                            u => u,
+                        };
+                    }
+                }
             }
         }
         for (file, text, body) in &self.tf {
@@ -410,33 +418,28 @@ pub fn resources(this: &File, files: &[File]) -> Result<Vec<Planned>, String> {
         .flat_map(|(f, at)| f.text.lines().map(move |n| (n.to_string(), at.to_string())))
         .collect();
     let child = files.iter().any(|f| f.name.starts_with("(module call) "));
-    // Lowest precedence first: `terraform.tfvars`(`.json`), then `*.auto.tfvars`(`.json`)
-    // alphabetically. Text and JSON files are kept apart, the JSON ones after the text ones of
-    // the same rank (a simplification: Terraform orders them by name within a rank).
+    // Lowest precedence first: `terraform.tfvars`, `terraform.tfvars.json`, then
+    // `*.auto.tfvars` and `*.auto.tfvars.json` together in the lexical order of their names.
     let mut tfvars = Vec::new();
-    let mut tfvars_json = Vec::new();
     if !child {
         let mut autos: Vec<&File> = files
             .iter()
-            .filter(|f| f.name.ends_with(".auto.tfvars"))
+            .filter(|f| f.name.ends_with(".auto.tfvars") || f.name.ends_with(".auto.tfvars.json"))
             .collect();
         autos.sort_by(|a, b| a.name.cmp(&b.name));
-        for f in files
+        let ordered = files
             .iter()
             .filter(|f| f.name == "terraform.tfvars")
-            .chain(autos)
-        {
-            tfvars.push((f.name.as_str(), f.text.as_str(), parse_named(f)?));
-        }
-        let mut json: Vec<&File> = files
-            .iter()
-            .filter(|f| f.name == "terraform.tfvars.json" || f.name.ends_with(".auto.tfvars.json"))
-            .collect();
-        json.sort_by_key(|f| (f.name != "terraform.tfvars.json", f.name.clone()));
-        for f in json {
-            let values: Map<String, Value> = serde_json::from_str(&f.text)
-                .map_err(|e| format!("`{}`: invalid JSON: {e}", f.name))?;
-            tfvars_json.push((f.name.as_str(), values));
+            .chain(files.iter().filter(|f| f.name == "terraform.tfvars.json"))
+            .chain(autos);
+        for f in ordered {
+            if f.name.ends_with(".json") {
+                let values: Map<String, Value> = serde_json::from_str(&f.text)
+                    .map_err(|e| format!("`{}`: invalid JSON: {e}", f.name))?;
+                tfvars.push(Vars::Json(f.name.as_str(), values));
+            } else {
+                tfvars.push(Vars::Hcl(f.name.as_str(), f.text.as_str(), parse_named(f)?));
+            }
         }
     }
     // Override files are merged into the others by Terraform; fargate-rtm does not merge them.
@@ -448,7 +451,6 @@ pub fn resources(this: &File, files: &[File]) -> Result<Vec<Planned>, String> {
     let module = Module {
         tf,
         tfvars,
-        tfvars_json,
         inputs,
         other: files,
     };
@@ -723,7 +725,10 @@ fn edit_hcl(text: &str, edits: &[(Target, Value)]) -> Result<String, String> {
         spans.push((
             line_start,
             line_start,
-            format!("{indent}{attr}{pad} = {literal}\n"),
+            format!(
+                "{indent}{attr}{pad} = {literal}{}",
+                if text.contains("\r\n") { "\r\n" } else { "\n" }
+            ),
         ));
     }
     spans.sort_by_key(|e| std::cmp::Reverse(e.0));

@@ -94,50 +94,89 @@ fn verify_module_edits(
         fingerprint: false,
         ..opts.clone()
     };
-    let keys = |resources: &[tf::Planned]| -> BTreeSet<(String, &'static str)> {
-        super::tfplan::plan_planned(doc, resources, resources, &quiet, false)
-            .findings
-            .iter()
-            .map(|f| (f.subject.clone(), f.check.slug))
-            .collect()
+    type Keys = BTreeSet<(String, &'static str)>;
+    // The findings of the module's resources, and the checks not run on them.
+    let keys = |resources: &[tf::Planned]| -> (Keys, Keys) {
+        let p = super::tfplan::plan_planned(doc, resources, resources, &quiet, false);
+        (
+            p.findings
+                .iter()
+                .map(|f| (f.subject.clone(), f.check.slug))
+                .collect(),
+            p.not_checked
+                .iter()
+                .map(|n| (n.subject.clone(), n.check.slug))
+                .collect(),
+        )
     };
-    let before = keys(all);
+    let (before, _) = keys(all);
     // What the module's resources are found with `patch` applied: the findings each would leave
-    // (one it fixes, or one a resource did not have), empty when the edit stands.
-    let leaves =
-        |patch: &[PatchOperation], fixed: &BTreeSet<(String, &'static str)>| -> Vec<String> {
-            let after = tf::apply_module(this, module, patch).and_then(|(new_this, edited)| {
-                let files: Vec<tf::File> = module
-                    .iter()
-                    .map(|f| tf::File {
-                        name: f.name.clone(),
-                        text: if f.name == this.name {
-                            new_this.clone()
-                        } else {
-                            edited
-                                .iter()
-                                .find(|e| e.name == f.name)
-                                .map_or_else(|| f.text.clone(), |e| e.new.clone())
-                        },
-                    })
-                    .collect();
-                let mut resources = Vec::new();
-                for f in files.iter().filter(|f| {
-                    f.name.ends_with(".tf") && !f.name.starts_with('(') && !tf::is_override(&f.name)
-                }) {
-                    resources.extend(tf::resources(f, &files)?);
-                }
-                Ok(keys(&resources))
-            });
-            match after {
-                Ok(after) => after
+    // (one it fixes, or one a resource did not have), and the checks not run on a resource that
+    // reads an edited value; empty when the edit stands.
+    let leaves = |patch: &[PatchOperation], fixed: &Keys| -> Vec<String> {
+        let after = tf::apply_module(this, module, patch).and_then(|(new_this, edited)| {
+            let files: Vec<tf::File> = module
+                .iter()
+                .map(|f| tf::File {
+                    name: f.name.clone(),
+                    text: if f.name == this.name {
+                        new_this.clone()
+                    } else {
+                        edited
+                            .iter()
+                            .find(|e| e.name == f.name)
+                            .map_or_else(|| f.text.clone(), |e| e.new.clone())
+                    },
+                })
+                .collect();
+            let mut resources = Vec::new();
+            for f in files.iter().filter(|f| {
+                f.name.ends_with(".tf") && !f.name.starts_with('(') && !tf::is_override(&f.name)
+            }) {
+                resources.extend(tf::resources(f, &files)?);
+            }
+            let places: Vec<Place> = patch
+                .iter()
+                .filter_map(|op| Place::from_pointer(op.path().as_str()))
+                .collect();
+            let readers: Vec<String> = resources
+                .iter()
+                .filter(|r| r.sources.values().any(|p| places.contains(p)))
+                .map(|r| {
+                    let word = if r.kind == "aws_ecs_service" {
+                        "service"
+                    } else {
+                        "task definition"
+                    };
+                    format!("{word} `{}`", r.address)
+                })
+                .collect();
+            let (found, not_checked) = keys(&resources);
+            Ok((found, not_checked, readers))
+        });
+        match after {
+            Ok((after, not_checked, readers)) => {
+                let mut left: Vec<String> = after
                     .iter()
                     .filter(|k| fixed.contains(*k) || !before.contains(*k))
                     .map(|(subject, slug)| format!("`{slug}` on the {subject}"))
-                    .collect(),
-                Err(e) => vec![e],
+                    .collect();
+                let mut unknown: Vec<&String> = not_checked
+                    .iter()
+                    .filter(|(subject, _)| readers.contains(subject))
+                    .map(|(subject, _)| subject)
+                    .collect();
+                unknown.dedup();
+                left.extend(
+                    unknown
+                        .into_iter()
+                        .map(|s| format!("checks not run on the {s}, which reads it too")),
+                );
+                left
             }
-        };
+            Err(e) => vec![e],
+        }
+    };
     let key = |f: &Finding| (f.subject.clone(), f.check.slug);
     // Each fix alone first, then those that stand, together.
     let mut findings = plan.findings.clone();

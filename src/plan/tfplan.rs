@@ -8,7 +8,7 @@
 //! Format: https://developer.hashicorp.com/terraform/internals/json-format
 
 use super::{DocPlan, PlanOptions, Skip};
-use crate::model::tf::Planned;
+use crate::model::tf::{Place, Planned};
 use crate::model::{Applicability, Document, Finding, Fix, InputError, NotChecked, Shape};
 use crate::text_patch;
 use json_patch::jsonptr::PointerBuf;
@@ -340,22 +340,29 @@ fn literal_edits(
     (!out.is_empty()).then_some(out)
 }
 
-/// The other resources of the module that read the same place (`` `aws_ecs_service.x` ``).
-fn other_readers(p: &Planned, attr: &str, module: &[Planned]) -> Vec<String> {
-    let Some(place) = p.sources.get(attr) else {
-        return Vec::new();
-    };
-    let mut out: Vec<String> = module
+/// Where edits outside the resource's block are written, and the other resources of the module
+/// that read those places: ` (written to the `default` of `var.m`; also read by `x`)`.
+fn written_to(p: &Planned, ops: &[json_patch::PatchOperation], module: &[Planned]) -> String {
+    let places: Vec<Place> = ops
         .iter()
-        .filter(|r| {
-            r.sources
-                .iter()
-                .any(|(a, pl)| pl == place && (r.address != p.address || a != attr))
-        })
+        .filter_map(|op| Place::from_pointer(op.path().as_str()))
+        .collect();
+    if places.is_empty() {
+        return String::new();
+    }
+    let mut readers: Vec<String> = module
+        .iter()
+        .filter(|r| r.address != p.address && r.sources.values().any(|pl| places.contains(pl)))
         .map(|r| format!("`{}`", r.address))
         .collect();
-    out.dedup();
-    out
+    readers.dedup();
+    let words: Vec<String> = places.iter().map(Place::words).collect();
+    let shared = if readers.is_empty() {
+        String::new()
+    } else {
+        format!("; also read by {}", readers.join(", "))
+    };
+    format!(" (written to {}{shared})", words.join(" and "))
 }
 
 /// The checks of a planned resource type, in registry order.
@@ -598,18 +605,7 @@ pub(crate) fn plan_planned(
             {
                 // A literal of the resource's own block, or the variable default, tfvars entry
                 // or local it is read from: edited there.
-                let readers = other_readers(p, tf_attr, module);
-                let shared = if readers.is_empty() {
-                    String::new()
-                } else {
-                    format!("; also read by {}", readers.join(", "))
-                };
-                let written = match p.sources.get(tf_attr) {
-                    Some(at) if p.set_from.contains_key(tf_attr) => {
-                        format!(" (written to {}{shared})", at.words())
-                    }
-                    _ => String::new(),
-                };
+                let written = written_to(p, &ops, module);
                 Fix {
                     title: format!("{} in {place}{written}", tf_words(&f.fix.title)),
                     applicability: f.fix.applicability,
