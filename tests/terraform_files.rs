@@ -794,3 +794,111 @@ fn bom_and_crlf_are_kept() {
     );
     assert!(text.contains("execution_role_arn"), "{text:?}");
 }
+
+/// JSON syntax (`.tf.json`): read as native syntax (`"${var.memory}"` is `var.memory`), lines
+/// in the JSON, the resource's own literals fixed at their pointers, a value set elsewhere a
+/// manual fix saying where; CDK for Terraform output is never edited.
+#[test]
+fn json_syntax() {
+    let config = r#"{
+  "variable": {"memory": {"default": "768"}},
+  "resource": {
+    "aws_ecs_task_definition": {
+      "api": {
+        "family": "api",
+        "requires_compatibilities": ["FARGATE"],
+        "cpu": "256",
+        "memory": "${var.memory}",
+        "container_definitions": "${jsonencode([{name = \"api\", image = \"x\", memory = 256}])}"
+      },
+      "web": {
+        "family": "web",
+        "requires_compatibilities": ["FARGATE"],
+        "cpu": "512",
+        "memory": "1536",
+        "execution_role_arn": "arn:aws:iam::1:role/e",
+        "container_definitions": "[{\"name\": \"web\", \"image\": \"x\"}]"
+      }
+    },
+    "aws_ecs_service": {
+      "api": {"name": "api", "platform_version": "1.3.0", "task_definition": "${aws_ecs_task_definition.api.arn}"}
+    }
+  }
+}
+"#;
+    let dir = write_module(&[("main.tf.json", config)]);
+    let role = "arn:aws:iam::1:role/x";
+    let r = run_in(
+        dir.path(),
+        &[
+            "plan",
+            "--execution-role-arn",
+            role,
+            "--format",
+            "json",
+            ".",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let found: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} line {} {}",
+                f["check"].as_str().unwrap(),
+                f["subject"].as_str().unwrap(),
+                f["line"],
+                f["fix"]["applicability"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "invalid-task-size task definition `aws_ecs_task_definition.api` line 9 manual",
+            "missing-execution-role task definition `aws_ecs_task_definition.api` line 5 safe",
+            "invalid-task-size task definition `aws_ecs_task_definition.web` line 16 unsafe",
+            "platform-version-too-old service `aws_ecs_service.api` line 22 unsafe",
+        ]
+    );
+    let r = run_in(
+        dir.path(),
+        &[
+            "apply",
+            "--auto-approve",
+            "--in-place",
+            "--execution-role-arn",
+            role,
+            ".",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("main.tf.json")).unwrap())
+            .unwrap();
+    let tds = &after["resource"]["aws_ecs_task_definition"];
+    assert_eq!(tds["web"]["memory"], "2048");
+    assert_eq!(tds["api"]["execution_role_arn"], role);
+    assert_eq!(tds["api"]["memory"], "${var.memory}");
+    let r = run_in(dir.path(), &["plan", "--format", "json", "."], None);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["changes"].as_array().unwrap().is_empty(), "{}", r.stdout);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{}", r.stdout);
+    // The same configuration synthesized by CDK for Terraform: every fix manual.
+    let dir = write_module(&[("cdktf.out/stacks/app/cdk.tf.json", config)]);
+    let r = run_in(dir.path(), &["plan", "--format", "json", "."], None);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["changes"].as_array().unwrap().is_empty(), "{}", r.stdout);
+    assert!(
+        v["findings"][0]["fix"]["title"]
+            .as_str()
+            .unwrap()
+            .contains("synthesized by CDK for Terraform"),
+        "{}",
+        r.stdout
+    );
+}

@@ -266,6 +266,38 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
             }
         }
     };
+    if let Origin::File { path, .. } = &origin
+        && path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().ends_with(".tf.json"))
+    {
+        let native = super::tf::json_to_hcl(&value)
+            .and_then(|t| super::tf::parse(&t).ok())
+            .ok_or_else(|| {
+                InputError::new(
+                    name.clone(),
+                    "not a Terraform configuration in JSON syntax",
+                    Some("`.tf.json` holds `resource`, `variable`, `locals`... as Terraform's JSON syntax describes"),
+                )
+            })?;
+        if !super::tf::has_ecs(&native) {
+            return Err(InputError::new(
+                name,
+                "a Terraform file with no `aws_ecs_task_definition` or `aws_ecs_service`",
+                Some("fargate-rtm checks the ECS resources of a module"),
+            )
+            .not_ecs());
+        }
+        return Ok(Document {
+            origin,
+            text,
+            bom,
+            value,
+            shape: Shape::Terraform,
+            yaml: None,
+            module: Vec::new(),
+        });
+    }
     if crate::plan::tfplan::is_plan(&value) {
         if !crate::plan::tfplan::has_ecs(&value) {
             return Err(InputError::new(
@@ -555,7 +587,7 @@ pub fn detect(value: &Value) -> Result<Shape, ShapeError> {
     }) {
         return Err(ShapeError {
             pointer: None,
-            message: "a Terraform configuration in JSON syntax (`.tf.json`), which fargate-rtm does not read yet".into(),
+            message: "a Terraform configuration in JSON syntax in a file Terraform does not read (its name does not end in `.tf.json`)".into(),
             hint: Some("plan it and check the plan: `terraform show -json PLANFILE > plan.json`, then `fargate-rtm plan plan.json`".into()),
         });
     }

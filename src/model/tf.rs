@@ -402,11 +402,23 @@ fn literal_template<'a>(elements: impl Iterator<Item = &'a Element>) -> Option<S
 /// The ECS resources of `this` (a `.tf` file of the module `files`), read as the Terraform
 /// plan planner reads planned resources.
 pub fn resources(this: &File, files: &[File]) -> Result<Vec<Planned>, String> {
+    let json = |f: &File| f.name.ends_with(".tf.json");
+    if !json(this) && !files.iter().any(json) {
+        return resources_native(this, files);
+    }
+    let files = files
+        .iter()
+        .map(|f| native(f).map(std::borrow::Cow::into_owned))
+        .collect::<Result<Vec<File>, String>>()?;
+    resources_native(native(this)?.as_ref(), &files)
+}
+
+fn resources_native(this: &File, files: &[File]) -> Result<Vec<Planned>, String> {
     let parse_named = |f: &File| parse(&f.text).map_err(|e| format!("`{}`: {e}", f.name));
     let mut tf = Vec::new();
     for f in files
         .iter()
-        .filter(|f| f.name.ends_with(".tf") && !f.name.starts_with('('))
+        .filter(|f| is_config(&f.name) && !f.name.starts_with('('))
     {
         tf.push((f.name.as_str(), f.text.as_str(), parse_named(f)?));
     }
@@ -625,6 +637,212 @@ impl Planned {
             sources: BTreeMap::new(),
         }
     }
+}
+
+/// A Terraform configuration file: `NAME.tf`, or `NAME.tf.json` (JSON syntax).
+pub fn is_config(name: &str) -> bool {
+    name.ends_with(".tf") || name.ends_with(".tf.json")
+}
+
+/// Blocks (not object attributes) that the ECS resources may nest, in JSON syntax.
+const JSON_BLOCKS: &[&str] = &[
+    "runtime_platform",
+    "capacity_provider_strategy",
+    "network_configuration",
+    "load_balancer",
+    "deployment_circuit_breaker",
+    "deployment_controller",
+    "ordered_placement_strategy",
+    "placement_constraints",
+    "service_registries",
+    "service_connect_configuration",
+    "volume",
+    "ephemeral_storage",
+    "proxy_configuration",
+    "inference_accelerator",
+    "lifecycle",
+    "timeouts",
+];
+
+/// A Terraform configuration in JSON syntax as native syntax, so that it is read by the same
+/// code: `"${var.x}"` (one whole interpolation) is the expression `var.x`, another string is a
+/// string template, a block is a block. Returns `None` when the JSON is not a configuration.
+///
+/// JSON syntax: https://developer.hashicorp.com/terraform/language/syntax/json
+pub fn json_to_hcl(value: &Value) -> Option<String> {
+    fn expr(v: &Value, out: &mut String) {
+        match v {
+            Value::String(s) => match whole_interpolation(s) {
+                Some(e) => out.push_str(e),
+                // A template with interpolations in text: known at apply only.
+                None if s.contains("${") || s.contains("%{") => {
+                    let escaped = s.replace("${", "$${").replace("%{", "%%{");
+                    out.push_str(&format!(
+                        "interpolated({})",
+                        serde_json::to_string(&escaped).unwrap_or_default()
+                    ));
+                }
+                None => out.push_str(&serde_json::to_string(s).unwrap_or_default()),
+            },
+            Value::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    expr(x, out);
+                }
+                out.push(']');
+            }
+            Value::Object(o) => {
+                out.push('{');
+                for (k, x) in o {
+                    out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                    out.push_str(" = ");
+                    expr(x, out);
+                    out.push_str(", ");
+                }
+                out.push('}');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    fn body(o: &Map<String, Value>, out: &mut String) {
+        for (k, v) in o {
+            let blocks: Vec<&Map<String, Value>> = match v {
+                Value::Object(b) if JSON_BLOCKS.contains(&k.as_str()) => vec![b],
+                Value::Array(a) if JSON_BLOCKS.contains(&k.as_str()) => {
+                    a.iter().filter_map(Value::as_object).collect()
+                }
+                _ => Vec::new(),
+            };
+            if k == "dynamic" {
+                // `"dynamic": {"runtime_platform": {...}}`: a dynamic block, labelled.
+                if let Value::Object(d) = v {
+                    for (label, b) in d {
+                        out.push_str(&format!(
+                            "dynamic {} {{\n",
+                            serde_json::to_string(label).unwrap_or_default()
+                        ));
+                        if let Value::Object(b) = b {
+                            body(b, out);
+                        }
+                        out.push_str("}\n");
+                    }
+                }
+                continue;
+            }
+            if !blocks.is_empty() {
+                for b in blocks {
+                    out.push_str(&format!("{k} {{\n"));
+                    body(b, out);
+                    out.push_str("}\n");
+                }
+                continue;
+            }
+            out.push_str(&format!("{k} = "));
+            expr(v, out);
+            out.push('\n');
+        }
+    }
+    let top = value.as_object()?;
+    let mut out = String::new();
+    for (kind, labels) in [
+        ("resource", 2usize),
+        ("data", 2),
+        ("variable", 1),
+        ("module", 1),
+        ("output", 1),
+        ("locals", 0),
+    ] {
+        let Some(v) = top.get(kind) else { continue };
+        // An object, or a list of objects (each a part of the same map).
+        let parts: Vec<&Map<String, Value>> = match v {
+            Value::Object(o) => vec![o],
+            Value::Array(a) => a.iter().filter_map(Value::as_object).collect(),
+            _ => return None,
+        };
+        for part in parts {
+            match labels {
+                0 => {
+                    out.push_str(&format!("{kind} {{\n"));
+                    body(part, &mut out);
+                    out.push_str("}\n");
+                }
+                1 => {
+                    for (name, b) in part {
+                        out.push_str(&format!(
+                            "{kind} {} {{\n",
+                            serde_json::to_string(name).ok()?
+                        ));
+                        body(b.as_object()?, &mut out);
+                        out.push_str("}\n");
+                    }
+                }
+                _ => {
+                    for (ty, named) in part {
+                        for (name, b) in named.as_object()? {
+                            out.push_str(&format!(
+                                "{kind} {} {} {{\n",
+                                serde_json::to_string(ty).ok()?,
+                                serde_json::to_string(name).ok()?
+                            ));
+                            body(b.as_object()?, &mut out);
+                            out.push_str("}\n");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The expression of a string that is one whole interpolation (`"${var.x}"`,
+/// `"${jsonencode([{ name = "a" }])}"`): its braces balanced outside quoted strings.
+fn whole_interpolation(s: &str) -> Option<&str> {
+    let inner = s.strip_prefix("${")?;
+    let mut depth = 1usize;
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in inner.char_indices() {
+        if quoted {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return (i + 1 == inner.len()).then(|| &inner[..i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A configuration file as native syntax (a `.tf.json` translated).
+fn native(f: &File) -> Result<std::borrow::Cow<'_, File>, String> {
+    if !f.name.ends_with(".tf.json") {
+        return Ok(std::borrow::Cow::Borrowed(f));
+    }
+    let value: Value =
+        serde_json::from_str(&f.text).map_err(|e| format!("`{}`: invalid JSON: {e}", f.name))?;
+    let text = json_to_hcl(&value)
+        .ok_or_else(|| format!("`{}`: not a Terraform configuration in JSON syntax", f.name))?;
+    Ok(std::borrow::Cow::Owned(File {
+        name: f.name.clone(),
+        text,
+    }))
 }
 
 /// What one edit of an HCL file writes to.

@@ -22,6 +22,18 @@ pub fn materialize(
 ) -> Result<(Option<Change>, Vec<Derived>), InputError> {
     let mut others = Vec::new();
     let edited = match &doc.yaml {
+        // JSON syntax: the resource's own literals, at their JSON pointers (a value written in
+        // another file stays a manual fix).
+        None if doc.shape == Shape::Terraform && doc.value.is_object() => {
+            if patch
+                .iter()
+                .any(|op| !op.path().as_str().starts_with("/resource/"))
+            {
+                Err("a value outside the resource is not edited in JSON syntax".into())
+            } else {
+                text_patch::apply_to_text(&doc.text, &doc.value, patch).map_err(|e| e.to_string())
+            }
+        }
         None if doc.shape == Shape::Terraform => {
             let this = terraform_file(doc);
             crate::model::tf::apply_module(&this, &doc.module, patch).map(|(text, edited)| {
@@ -131,7 +143,7 @@ fn verify_module_edits(
                 .collect();
             let mut resources = Vec::new();
             for f in files.iter().filter(|f| {
-                f.name.ends_with(".tf") && !f.name.starts_with('(') && !tf::is_override(&f.name)
+                tf::is_config(&f.name) && !f.name.starts_with('(') && !tf::is_override(&f.name)
             }) {
                 resources.extend(tf::resources(f, &files)?);
             }
@@ -301,16 +313,53 @@ pub fn plan_document(doc: &Document, opts: &PlanOptions) -> Result<DocPlan, Inpu
             module.push(this.clone());
         }
         let err = |m: String| InputError::new(doc.origin.display(), m, None);
-        let resources = crate::model::tf::resources(&this, &module).map_err(err)?;
+        let mut resources = crate::model::tf::resources(&this, &module).map_err(err)?;
+        if this.name.ends_with(".tf.json") {
+            // Lines in the JSON the user wrote, not in its translation.
+            for p in &mut resources {
+                let at = format!("/resource/{}", p.address.replacen('.', "/", 1));
+                let line = |ptr: &str| {
+                    ptr.parse::<PointerBuf>()
+                        .ok()
+                        .and_then(|ptr| text_patch::line_of(&doc.text, &ptr))
+                };
+                p.line = line(&at);
+                let attrs: Vec<String> = p.lines.keys().cloned().collect();
+                for a in attrs {
+                    match line(&format!("{at}/{a}")).or(p.line) {
+                        Some(l) => p.lines.insert(a, l),
+                        None => p.lines.remove(&a),
+                    };
+                }
+            }
+        }
         // Every resource of the module, for a service's task definition in another file.
         let mut all = Vec::new();
         for f in module.iter().filter(|f| {
-            f.name.ends_with(".tf")
+            crate::model::tf::is_config(&f.name)
                 && !f.name.starts_with('(')
                 && !crate::model::tf::is_override(&f.name)
         }) {
             all.extend(crate::model::tf::resources(f, &module).map_err(err)?);
         }
+        // CDK for Terraform output is synthesized from an app: the app is what to change.
+        let cdktf = doc
+            .value
+            .get("//")
+            .is_some_and(|m| m.get("metadata").is_some())
+            || this.name == "cdk.tf.json";
+        let held;
+        let opts = if cdktf && opts.hold_edits.is_none() {
+            held = PlanOptions {
+                hold_edits: Some(
+                    "synthesized by CDK for Terraform: change the app, then `cdktf synth`".into(),
+                ),
+                ..opts.clone()
+            };
+            &held
+        } else {
+            opts
+        };
         let plan = super::tfplan::plan_planned(doc, &resources, &all, opts, false);
         return Ok(verify_module_edits(doc, &this, &module, &all, plan, opts));
     }

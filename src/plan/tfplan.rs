@@ -602,6 +602,13 @@ pub(crate) fn plan_planned(
             } else if let Some(ops) = (!from_plan && opts.hold_edits.is_none())
                 .then(|| literal_edits(p, &f.fix.patch))
                 .flatten()
+                // JSON syntax: the resource's own literals only.
+                .filter(|ops| {
+                    !doc.value.is_object()
+                        || ops
+                            .iter()
+                            .all(|op| op.path().as_str().starts_with("/resource/"))
+                })
             {
                 // A literal of the resource's own block, or the variable default, tfvars entry
                 // or local it is read from: edited there.
