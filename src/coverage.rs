@@ -4,7 +4,10 @@
 //! names, and which fargate-rtm checks' findings would explain it. An issue no rule matches is
 //! kept raw (`unparsed`), never guessed.
 
-use serde::Deserialize;
+use crate::aws::{Cluster, Service};
+use crate::model::Finding;
+use crate::model::inventory::{CoverageRead, Inventory};
+use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
 const RULES_JSON: &str = include_str!("../templates/coverage-issues.json");
@@ -101,6 +104,194 @@ fn task_definition(text: &str) -> Option<String> {
     let (_, rest) = text.split_once("TaskDefinition - '")?;
     let (name, _) = rest.split_once('\'')?;
     (!name.is_empty()).then(|| name.to_string())
+}
+
+/// One issue of a cluster's coverage, beside the findings that explain it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssueView {
+    /// The rule id, or `unparsed`.
+    pub rule: String,
+    /// The issue as GuardDuty wrote it.
+    pub text: String,
+    pub task_definition: Option<String>,
+    /// `current` (a scanned service runs the task definition) or `historical` (none does: a
+    /// task that ran recently); `None` when the issue names none.
+    pub when: Option<&'static str>,
+    /// The findings that explain it: `` `check` on subject ``.
+    pub explained_by: Vec<String>,
+}
+
+impl IssueView {
+    /// Neither explained nor historical (what `coverage-unexplained` reports).
+    pub fn unexplained(&self) -> bool {
+        self.explained_by.is_empty() && self.when != Some("historical")
+    }
+}
+
+/// GuardDuty's coverage of one ECS cluster, beside fargate-rtm's findings on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterCoverage {
+    pub region: String,
+    pub account: String,
+    pub cluster: String,
+    pub cluster_arn: String,
+    /// `HEALTHY` or `UNHEALTHY`.
+    pub status: String,
+    pub updated_at: Option<String>,
+    pub management_type: Option<String>,
+    pub issues: Vec<IssueView>,
+    /// EC2 container instances without the agent (`covered` of `compatible`): outside Fargate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ec2_gap: Option<Ec2Gap>,
+    /// Findings on a cluster GuardDuty reports healthy: not yet observed by GuardDuty.
+    pub not_yet_observed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Ec2Gap {
+    pub covered: i64,
+    pub compatible: i64,
+}
+
+/// The services of `cluster` on Fargate.
+fn cluster_services<'a>(
+    inv: &'a Inventory,
+    cluster: &'a Cluster,
+) -> impl Iterator<Item = &'a Service> {
+    inv.fargate_services()
+        .filter(move |s| s.cluster_arn == cluster.arn)
+}
+
+/// True when the task definition ARN `arn` is the one an issue names (`family:revision` or the
+/// ARN).
+fn names(arn: &str, named: &str) -> bool {
+    arn == named || arn.ends_with(&format!("/{named}"))
+}
+
+/// True when `f` is about one of `services` (or their task definitions, roles, VPCs), about
+/// `cluster`, or about the whole region or account (an SCP, the detector).
+fn touches(inv: &Inventory, f: &Finding, cluster: &Cluster, services: &[&Service]) -> bool {
+    let r = f.resource.as_str();
+    let svc_arn = |s: &&Service| s.arn == r;
+    if inv.services.iter().any(|s| s.arn == r) {
+        return services.iter().any(svc_arn);
+    }
+    if inv.task_defs.contains_key(r) {
+        return services.iter().any(|s| s.task_definition == r);
+    }
+    if inv.clusters.iter().any(|c| c.arn == r) {
+        return cluster.arn == r;
+    }
+    if let Some((_, role)) = r.split_once(":role/") {
+        let role = role.rsplit('/').next().unwrap_or(role);
+        return services.iter().any(|s| {
+            inv.task_defs
+                .get(&s.task_definition)
+                .and_then(|t| t.as_ref().ok())
+                .and_then(|t| t.field("executionRoleArn"))
+                .is_some_and(|a| crate::model::arn::role_name(a) == role)
+        });
+    }
+    if let Some((_, vpc)) = r.split_once(":vpc/") {
+        let Ok(net) = &inv.network else {
+            return true;
+        };
+        return services.iter().any(|s| {
+            s.network.as_ref().is_some_and(|n| {
+                n.subnets.iter().any(|id| {
+                    net.subnets
+                        .iter()
+                        .any(|sn| &sn.id == id && sn.vpc_id == vpc)
+                })
+            })
+        });
+    }
+    // Not tied to one cluster (the account, the organization, the detector): all of them.
+    true
+}
+
+/// GuardDuty's coverage of each scanned cluster beside `findings` (every finding of the region:
+/// documents' and the account checks'), each issue matched to the findings that explain it.
+/// `None` when coverage was not read.
+pub fn reconcile(inv: &Inventory, findings: &[&Finding]) -> Option<Vec<ClusterCoverage>> {
+    let CoverageRead::Read { records, .. } = &inv.coverage else {
+        return None;
+    };
+    let mut out = Vec::new();
+    for c in &inv.clusters {
+        let Some(rec) = records.iter().find(|r| r.cluster == c.name) else {
+            continue;
+        };
+        let all: Vec<&Service> = cluster_services(inv, c).collect();
+        let label = |f: &Finding| format!("`{}` on the {}", f.check.slug, f.subject);
+        let mut issues = Vec::new();
+        for text in &rec.fargate_issues {
+            let issue = parse(text);
+            let (when, services): (Option<&'static str>, Vec<&Service>) =
+                match &issue.task_definition {
+                    Some(td) => {
+                        let running: Vec<&Service> = all
+                            .iter()
+                            .copied()
+                            .filter(|s| names(&s.task_definition, td))
+                            .collect();
+                        if running.is_empty() {
+                            (Some("historical"), running)
+                        } else {
+                            (Some("current"), running)
+                        }
+                    }
+                    None => (None, all.clone()),
+                };
+            let explained_by: Vec<String> = if when == Some("historical") {
+                Vec::new()
+            } else {
+                findings
+                    .iter()
+                    .filter(|f| issue.explained_by.contains(&f.check.slug))
+                    .filter(|f| touches(inv, f, c, &services))
+                    .map(|f| label(f))
+                    .collect()
+            };
+            issues.push(IssueView {
+                rule: issue.rule.unwrap_or("unparsed").to_string(),
+                text: issue.raw,
+                task_definition: issue.task_definition,
+                when,
+                explained_by,
+            });
+        }
+        let ec2_gap = rec
+            .container_instances
+            .filter(|(covered, compatible)| covered < compatible)
+            .map(|(covered, compatible)| Ec2Gap {
+                covered,
+                compatible,
+            });
+        let not_yet_observed = if rec.status == "HEALTHY" {
+            findings
+                .iter()
+                .filter(|f| f.severity == crate::model::Severity::Error)
+                .filter(|f| touches(inv, f, c, &all) && !f.resource.is_empty())
+                .map(|f| label(f))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        out.push(ClusterCoverage {
+            region: inv.region.clone(),
+            account: inv.identity.account.clone(),
+            cluster: c.name.clone(),
+            cluster_arn: c.arn.clone(),
+            status: rec.status.clone(),
+            updated_at: rec.updated_at.clone(),
+            management_type: rec.management_type.clone(),
+            issues,
+            ec2_gap,
+            not_yet_observed,
+        });
+    }
+    Some(out)
 }
 
 #[cfg(test)]

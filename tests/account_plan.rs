@@ -17,7 +17,7 @@ const SVC: &str = "arn:aws:ecs:us-east-1:123456789012:service/prod/web";
 const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3";
 const CLUSTER: &str = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
 
-fn inventory() -> Inventory {
+pub(crate) fn inventory() -> Inventory {
     let network = AwsVpc {
         subnets: vec!["subnet-1".into()],
         security_groups: vec!["sg-1".into()],
@@ -104,6 +104,7 @@ fn inventory() -> Inventory {
             s3_prefix_list: Some("pl-1".into()),
         }),
         detector: Ok(Some(Detector { id: "d-1".into(), runtime_monitoring: true, ecs_fargate_agent_management: true })),
+        coverage: Default::default(),
         scps: ScpView::NoOrganization,
         tasks: [(SVC.to_string(), Ok(vec![]))].into(),
         errors: vec![],

@@ -17,6 +17,7 @@ mod aws_sdk_mocks;
 mod bad_input;
 mod cli;
 mod cloudformation;
+mod coverage;
 mod document_checks;
 mod fault_injection;
 mod fuzz;

@@ -9,6 +9,7 @@ pub use types::*;
 
 use crate::policy::Policy;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// STS: who is calling, and in which region this handle works.
 #[allow(async_fn_in_trait)]
@@ -143,6 +144,12 @@ pub trait Ec2 {
 #[allow(async_fn_in_trait)]
 pub trait GuardDuty {
     async fn detector(&self) -> AwsResult<Option<Detector>>;
+    /// `ListCoverage` filtered to resource type `ECS`: every ECS cluster record the detector
+    /// sees (every page).
+    async fn ecs_coverage(&self, detector: &str) -> AwsResult<Vec<Coverage>>;
+    /// `GetCoverageStatistics` (`COUNT_BY_COVERAGE_STATUS`, resource type `ECS`): resources by
+    /// coverage status.
+    async fn ecs_coverage_counts(&self, detector: &str) -> AwsResult<BTreeMap<String, i64>>;
 }
 
 /// Organizations: the organization and the SCPs on an account's path.

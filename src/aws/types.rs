@@ -294,6 +294,28 @@ pub struct Detector {
     pub ecs_fargate_agent_management: bool,
 }
 
+/// One ECS cluster's Runtime Monitoring coverage as GuardDuty reports it (`ListCoverage`,
+/// resource type `ECS`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// The account the cluster is in (a delegated administrator sees its members').
+    pub account: String,
+    /// The cluster's name (`ecsClusterDetails.clusterName`).
+    pub cluster: String,
+    /// `HEALTHY` or `UNHEALTHY`.
+    pub status: String,
+    /// The record's own `issue` (why it is unhealthy, in a word).
+    pub issue: Option<String>,
+    /// `updatedAt`, RFC 3339: moves only when a task starts or the status changes.
+    pub updated_at: Option<String>,
+    /// `fargateDetails.managementType`: `AUTO_MANAGED`, `MANUAL` or `DISABLED`.
+    pub management_type: Option<String>,
+    /// `fargateDetails.issues[]`, as GuardDuty wrote them.
+    pub fargate_issues: Vec<String>,
+    /// EC2 container instances `(covered, compatible)`, when GuardDuty gives them.
+    pub container_instances: Option<(i64, i64)>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organization {
     pub id: String,

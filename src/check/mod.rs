@@ -54,6 +54,8 @@ pub enum Runner {
     /// (reported as not checked).
     Service(fn(&Service<'_>, &Context<'_>) -> Result<Option<Finding>, String>),
     Account(fn(&AccountContext<'_>) -> Outcome),
+    /// On an account region's inventory and every other check's findings there (run last).
+    Coverage(fn(&AccountContext<'_>, &[&Finding]) -> Outcome),
 }
 
 /// One check: its documentation and how it runs.
@@ -65,7 +67,7 @@ pub struct Check {
 impl Check {
     /// True for the checks that need an AWS account (`--live`).
     pub fn needs_account(&self) -> bool {
-        matches!(self.run, Runner::Account(_))
+        matches!(self.run, Runner::Account(_) | Runner::Coverage(_))
     }
 }
 
@@ -95,7 +97,20 @@ pub static REGISTRY: &[Check] = &[
     account::cluster_excluded::CHECK,
     account::stale_deployment::CHECK,
     account::agent_sidecar_failed::CHECK,
+    account::coverage_unexplained::CHECK,
 ];
+
+/// Runs the checks that compare the others' findings with what AWS reports (GuardDuty's
+/// coverage), after them.
+pub fn run_coverage(ctx: &AccountContext<'_>, findings: &[&Finding]) -> Outcome {
+    let mut out = Outcome::default();
+    for check in REGISTRY {
+        if let Runner::Coverage(run) = check.run {
+            out.extend(run(ctx, findings));
+        }
+    }
+    out
+}
 
 /// Every check's documentation, in registry order.
 pub fn all() -> impl Iterator<Item = &'static CheckInfo> {

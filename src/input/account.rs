@@ -7,7 +7,7 @@ use crate::aws::{
 };
 use crate::fingerprint;
 use crate::model::arn::role_name;
-use crate::model::inventory::{Inventory, Network, RoleView, ScpView, is_fargate};
+use crate::model::inventory::{CoverageRead, Inventory, Network, RoleView, ScpView, is_fargate};
 use crate::policy::Policy;
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, BTreeSet};
@@ -130,7 +130,34 @@ pub async fn scan<A: Aws>(aws: &A, scope: &Scope, progress: &dyn Progress) -> Aw
     progress.stage(&region, "roles, network, GuardDuty, organization, tasks");
     let roles_fut = read_roles(aws, role_names.into_iter().collect());
     let network_fut = read_network(aws, &fargate);
-    let detector_fut = aws.detector();
+    // GuardDuty's coverage of the scanned clusters, once the detector is known.
+    let names: BTreeSet<&str> = clusters.iter().map(|c| c.name.as_str()).collect();
+    let account = identity.account.as_str();
+    let detector_fut = async {
+        let detector = aws.detector().await;
+        let coverage = match &detector {
+            Ok(Some(d)) if d.runtime_monitoring => {
+                let (records, counts) =
+                    futures::join!(aws.ecs_coverage(&d.id), aws.ecs_coverage_counts(&d.id));
+                match records {
+                    // A delegated administrator sees its members' clusters too.
+                    Ok(records) => CoverageRead::Read {
+                        records: records
+                            .into_iter()
+                            .filter(|c| {
+                                (c.account.is_empty() || c.account == account)
+                                    && names.contains(c.cluster.as_str())
+                            })
+                            .collect(),
+                        counts,
+                    },
+                    Err(e) => CoverageRead::Unreadable(e),
+                }
+            }
+            _ => CoverageRead::NotRead,
+        };
+        (detector, coverage)
+    };
     let scps_fut = read_scps(aws, &identity.account, scope.org_profile);
     let tasks_fut = bounded(
         fargate
@@ -159,7 +186,7 @@ pub async fn scan<A: Aws>(aws: &A, scope: &Scope, progress: &dyn Progress) -> Aw
             (s.arn.clone(), tasks)
         },
     );
-    let (roles, network, detector, scps, tasks) =
+    let (roles, network, (detector, coverage), scps, tasks) =
         futures::join!(roles_fut, network_fut, detector_fut, scps_fut, tasks_fut);
     progress.advance(services.len() as u64);
     Ok(Inventory {
@@ -171,6 +198,7 @@ pub async fn scan<A: Aws>(aws: &A, scope: &Scope, progress: &dyn Progress) -> Aw
         roles,
         network,
         detector,
+        coverage,
         scps,
         tasks: tasks.into_iter().collect(),
         errors,

@@ -2,8 +2,8 @@
 //! plans. Built by `input::account::scan` through the `aws` traits; built by hand in tests.
 
 use crate::aws::{
-    AwsError, AwsResult, Cluster, Detector, Identity, NatGateway, NetworkAcl, Role, RouteTable,
-    ScpLevel, SecurityGroup, Service, Subnet, Task, TaskDefinition, Vpc, VpcEndpoint,
+    AwsError, AwsResult, Cluster, Coverage, Detector, Identity, NatGateway, NetworkAcl, Role,
+    RouteTable, ScpLevel, SecurityGroup, Service, Subnet, Task, TaskDefinition, Vpc, VpcEndpoint,
 };
 use crate::policy::Policy;
 use std::collections::BTreeMap;
@@ -48,6 +48,21 @@ pub struct Network {
     pub s3_prefix_list: Option<String>,
 }
 
+/// GuardDuty's coverage of the region's ECS clusters, as read.
+#[derive(Debug, Clone, Default)]
+pub enum CoverageRead {
+    /// Not read, and why (Runtime Monitoring off, no detector, the detector unreadable).
+    #[default]
+    NotRead,
+    /// `ListCoverage` failed (no `guardduty:ListCoverage` permission, ...).
+    Unreadable(AwsError),
+    /// The records of the scanned clusters, and the region's counts by status.
+    Read {
+        records: Vec<Coverage>,
+        counts: AwsResult<BTreeMap<String, i64>>,
+    },
+}
+
 #[derive(Debug, Clone)]
 pub struct Inventory {
     pub region: String,
@@ -60,6 +75,8 @@ pub struct Inventory {
     pub roles: BTreeMap<String, RoleView>,
     pub network: AwsResult<Network>,
     pub detector: AwsResult<Option<Detector>>,
+    /// GuardDuty's own coverage of the scanned clusters.
+    pub coverage: CoverageRead,
     pub scps: ScpView,
     /// Running tasks by service ARN.
     pub tasks: BTreeMap<String, AwsResult<Vec<Task>>>,

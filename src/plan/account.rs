@@ -233,7 +233,55 @@ pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy
         repository: agent::repository(&inv.region),
         ecr_policy,
     };
-    let outcome = check::run_account(&ctx);
+    let mut outcome = check::run_account(&ctx);
+    // GuardDuty's own coverage beside every finding of the region.
+    let (coverage, cov) = {
+        let all: Vec<&Finding> = td_docs
+            .iter()
+            .chain(svc_docs.iter().map(|(_, d)| d))
+            .flat_map(|d| d.findings.iter())
+            .chain(outcome.findings.iter())
+            .collect();
+        (
+            crate::coverage::reconcile(inv, &all).unwrap_or_default(),
+            check::run_coverage(&ctx, &all),
+        )
+    };
+    outcome.extend(cov);
+    // A finding on a cluster GuardDuty reports healthy is kept, and said to be unobserved.
+    let unobserved = |f: &Finding| {
+        let label = format!("`{}` on the {}", f.check.slug, f.subject);
+        coverage
+            .iter()
+            .find(|c| c.not_yet_observed.contains(&label))
+            .map(|c| c.cluster.clone())
+    };
+    for f in td_docs
+        .iter_mut()
+        .chain(svc_docs.iter_mut().map(|(_, d)| d))
+        .flat_map(|d| d.findings.iter_mut())
+        .chain(outcome.findings.iter_mut())
+    {
+        if let Some(cluster) = unobserved(f) {
+            f.message.push_str(&format!(
+                " (GuardDuty reports cluster `{cluster}` `HEALTHY`: not yet observed by GuardDuty)"
+            ));
+        }
+    }
+    plan.account.coverage = coverage;
+    if let crate::model::inventory::CoverageRead::Unreadable(e) = &inv.coverage {
+        plan.account
+            .coverage_unread
+            .push((inv.region.clone(), e.to_string()));
+    }
+    if let crate::model::inventory::CoverageRead::Read {
+        counts: Ok(counts), ..
+    } = &inv.coverage
+    {
+        plan.account
+            .coverage_counts
+            .insert(inv.region.clone(), counts.clone());
+    }
     let mut ops: Vec<PlannedOperation> = Vec::new();
     // Services to redeploy, by (cluster, service): a same-named service elsewhere is another.
     let mut force: Vec<(String, String)> = Vec::new();

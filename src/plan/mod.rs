@@ -111,6 +111,14 @@ pub struct AccountPart {
     pub findings: Vec<Finding>,
     pub not_checked: Vec<NotChecked>,
     pub operations: Vec<PlannedOperation>,
+    /// GuardDuty's coverage of each scanned cluster, beside the findings.
+    pub coverage: Vec<crate::coverage::ClusterCoverage>,
+    /// Regions whose coverage could not be read, and why (GuardDuty's view beside the plan,
+    /// not a prerequisite: it does not change the exit code).
+    pub coverage_unread: Vec<(String, String)>,
+    /// GuardDuty's count of ECS clusters by coverage status, by region (the whole detector).
+    pub coverage_counts:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>,
 }
 
 /// The whole plan: documents and the inputs that could not be used.
@@ -173,6 +181,13 @@ impl Plan {
                 self.account.not_checked.push(n);
             }
         }
+        self.account.coverage.extend(other.account.coverage);
+        self.account
+            .coverage_unread
+            .extend(other.account.coverage_unread);
+        self.account
+            .coverage_counts
+            .extend(other.account.coverage_counts);
         for op in other.account.operations {
             if !self.account.operations.iter().any(|o| {
                 o.operation == op.operation && (o.region == op.region || op.operation.is_global())

@@ -79,6 +79,17 @@ struct Output<'a> {
     errors: Vec<ErrorOut<'a>>,
     /// Files a directory walk found that are not ECS documents.
     ignored: Vec<IgnoredOut<'a>>,
+    /// GuardDuty's coverage of each scanned cluster, each issue with the findings that explain
+    /// it (live mode).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    coverage: &'a [crate::coverage::ClusterCoverage],
+    /// Regions whose coverage could not be read: `{region, reason}` (live mode).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    coverage_not_checked: Vec<serde_json::Value>,
+    /// GuardDuty's count of ECS clusters by coverage status, by region (live mode).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    coverage_counts:
+        &'a std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>,
     summary: String,
     exit_code: i32,
 }
@@ -161,6 +172,14 @@ pub fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
             .iter()
             .map(|(file, reason)| IgnoredOut { file, reason })
             .collect(),
+        coverage: &plan.account.coverage,
+        coverage_not_checked: plan
+            .account
+            .coverage_unread
+            .iter()
+            .map(|(region, reason)| serde_json::json!({"region": region, "reason": reason}))
+            .collect(),
+        coverage_counts: &plan.account.coverage_counts,
         summary: super::text::summary(plan),
         exit_code: plan.exit_code(),
     };

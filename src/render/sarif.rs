@@ -43,16 +43,50 @@ pub fn to_value(plan: &Plan) -> serde_json::Value {
             rule
         })
         .collect();
+    // The coverage issues each finding explains, as related locations on the cluster.
+    let explains = |f: &crate::model::Finding| -> Vec<Location> {
+        let label = format!("`{}` on the {}", f.check.slug, f.subject);
+        plan.account
+            .coverage
+            .iter()
+            .flat_map(|c| {
+                c.issues
+                    .iter()
+                    .filter(|i| i.explained_by.contains(&label))
+                    .map(move |i| (c, i))
+            })
+            .map(|(c, i)| {
+                Location::builder()
+                    .physical_location(
+                        PhysicalLocation::builder()
+                            .artifact_location(
+                                ArtifactLocation::builder().uri(uri(&c.cluster_arn)).build(),
+                            )
+                            .build(),
+                    )
+                    .message(
+                        Message::builder()
+                            .text(format!(
+                                "GuardDuty coverage of cluster `{}`: {} \"{}\"",
+                                c.cluster, i.rule, i.text
+                            ))
+                            .build(),
+                    )
+                    .build()
+            })
+            .collect()
+    };
     let mut results: Vec<SarifResult> = plan
         .findings()
         .map(|f| {
+            let related = explains(f);
             let mut physical = PhysicalLocation::builder()
                 .artifact_location(ArtifactLocation::builder().uri(uri(&f.resource)).build())
                 .build();
             if let Some(line) = f.line {
                 physical.region = Some(Region::builder().start_line(line as i64).build());
             }
-            SarifResult::builder()
+            let mut result = SarifResult::builder()
                 .rule_id(f.check.slug)
                 .level(level(f.severity))
                 .message(
@@ -69,7 +103,11 @@ pub fn to_value(plan: &Plan) -> serde_json::Value {
                 .locations(vec![
                     Location::builder().physical_location(physical).build(),
                 ])
-                .build()
+                .build();
+            if !related.is_empty() {
+                result.related_locations = Some(related);
+            }
+            result
         })
         .collect();
     // A check that could not run is an "open" result: the tool could not decide.

@@ -129,6 +129,7 @@ pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> 
         )?;
     }
     dropped_nulls(plan, out)?;
+    coverage(plan, out)?;
     operations(&plan.account.operations, out, style)?;
     writeln!(out)?;
     writeln!(out, "{}", summary(plan))
@@ -314,6 +315,89 @@ fn dropped_nulls(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                 d.resource,
                 plural(d.dropped_nulls, "`null` member", "`null` members")
             )?;
+        }
+    }
+    Ok(())
+}
+
+/// How long ago an RFC 3339 time was (`3 days ago`), from now.
+pub fn age(rfc3339: &str) -> Option<String> {
+    let then = aws_smithy_types::DateTime::from_str(
+        rfc3339,
+        aws_smithy_types::date_time::Format::DateTime,
+    )
+    .ok()?
+    .secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs() as i64;
+    let d = (now - then).max(0);
+    Some(match d {
+        0..=119 => "just now".to_string(),
+        120..=7199 => format!("{} minutes ago", d / 60),
+        7200..=172_799 => format!("{} hours ago", d / 3600),
+        _ => format!("{} days ago", d / 86_400),
+    })
+}
+
+/// GuardDuty's coverage of each scanned cluster, each issue beside the findings that explain it.
+fn coverage(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    if plan.account.coverage.is_empty() && plan.account.coverage_unread.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "GuardDuty coverage (`ListCoverage`):")?;
+    for (region, why) in &plan.account.coverage_unread {
+        writeln!(out, "  not checked in `{region}`: {why}")?;
+    }
+    for c in &plan.account.coverage {
+        let mut head = format!("  cluster `{}` ({}", c.cluster, c.region);
+        if plan.account.coverage.iter().any(|o| o.account != c.account) {
+            head.push_str(&format!(", account {}", c.account));
+        }
+        head.push_str(&format!("): {}", c.status));
+        if let Some(u) = &c.updated_at {
+            head.push_str(&format!(", updated {u}"));
+            if let Some(a) = age(u) {
+                head.push_str(&format!(" ({a})"));
+            }
+        }
+        if let Some(m) = &c.management_type {
+            head.push_str(&format!(", agent {m}"));
+        }
+        writeln!(out, "{head}")?;
+        for i in &c.issues {
+            let when = match (&i.task_definition, i.when) {
+                (Some(td), Some(w)) => format!(" ({w}, `{td}`)"),
+                _ => String::new(),
+            };
+            writeln!(out, "    issue {}{when}: \"{}\"", i.rule, i.text)?;
+            if i.when == Some("historical") {
+                writeln!(
+                    out,
+                    "      no scanned service runs it now (a task that ran recently)"
+                )?;
+            } else if i.explained_by.is_empty() {
+                writeln!(
+                    out,
+                    "      explained by no finding (`coverage-unexplained`)"
+                )?;
+            } else {
+                for e in &i.explained_by {
+                    writeln!(out, "      explained by {e}")?;
+                }
+            }
+        }
+        if let Some(g) = c.ec2_gap {
+            writeln!(
+                out,
+                "    EC2 container instances: {} of {} covered (outside Fargate: not checked here)",
+                g.covered, g.compatible
+            )?;
+        }
+        for f in &c.not_yet_observed {
+            writeln!(out, "    not yet observed by GuardDuty: {f}")?;
         }
     }
     Ok(())
@@ -514,6 +598,18 @@ pub fn summary(plan: &Plan) -> String {
             plan.account.operations.len(),
             "AWS operation",
             "AWS operations",
+        ));
+    }
+    let cov = &plan.account.coverage;
+    if !cov.is_empty() {
+        let unhealthy = cov.iter().filter(|c| c.status != "HEALTHY").count();
+        let issues: Vec<&crate::coverage::IssueView> =
+            cov.iter().flat_map(|c| c.issues.iter()).collect();
+        let unexplained = issues.iter().filter(|i| i.unexplained()).count();
+        parts.push(format!(
+            "GuardDuty coverage: {} healthy, {unhealthy} unhealthy ({}, {unexplained} unexplained)",
+            cov.len() - unhealthy,
+            plural(issues.len(), "issue", "issues")
         ));
     }
     parts.join("; ")

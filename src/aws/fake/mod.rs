@@ -51,6 +51,8 @@ pub struct Account {
     /// The id of `com.amazonaws.REGION.s3`.
     pub s3_prefix_list: Option<String>,
     pub detector: Option<Detector>,
+    /// What GuardDuty's `ListCoverage` reports for the region's ECS clusters.
+    pub coverage: Vec<crate::aws::Coverage>,
     /// `None`: the account is not in an organization.
     pub organization: Option<Organization>,
     /// The SCPs on each member account's path to the root, account first, by account id.
@@ -86,6 +88,7 @@ impl Default for Account {
             tags: BTreeMap::new(),
             s3_prefix_list: None,
             detector: None,
+            coverage: Vec::new(),
             organization: None,
             scps: BTreeMap::new(),
             tasks: BTreeMap::new(),

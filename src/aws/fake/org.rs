@@ -2,8 +2,10 @@
 
 use super::{FakeAws, err, not_found};
 use crate::aws::{
-    AwsResult, Detector, ErrorKind, GuardDuty, Identity, Organization, Organizations, ScpLevel, Sts,
+    AwsResult, Coverage, Detector, ErrorKind, GuardDuty, Identity, Organization, Organizations,
+    ScpLevel, Sts,
 };
+use std::collections::BTreeMap;
 
 impl Sts for FakeAws {
     fn region(&self) -> &str {
@@ -21,6 +23,20 @@ impl GuardDuty for FakeAws {
             return Ok(None);
         }
         self.read(&["guardduty:GetDetector"], |a| Ok(a.detector.clone()))
+    }
+
+    async fn ecs_coverage(&self, _detector: &str) -> AwsResult<Vec<Coverage>> {
+        self.read(&["guardduty:ListCoverage"], |a| Ok(a.coverage.clone()))
+    }
+
+    async fn ecs_coverage_counts(&self, _detector: &str) -> AwsResult<BTreeMap<String, i64>> {
+        self.read(&["guardduty:GetCoverageStatistics"], |a| {
+            let mut out = BTreeMap::new();
+            for c in &a.coverage {
+                *out.entry(c.status.clone()).or_insert(0) += 1;
+            }
+            Ok(out)
+        })
     }
 }
 

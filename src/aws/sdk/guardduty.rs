@@ -38,4 +38,101 @@ impl GuardDuty for SdkAws {
             ecs_fargate_agent_management: agent,
         }))
     }
+
+    async fn ecs_coverage(&self, detector: &str) -> AwsResult<Vec<Coverage>> {
+        use aws_sdk_guardduty::types::{
+            CoverageFilterCondition, CoverageFilterCriteria, CoverageFilterCriterion,
+            CoverageFilterCriterionKey,
+        };
+        let criteria = CoverageFilterCriteria::builder()
+            .filter_criterion(
+                CoverageFilterCriterion::builder()
+                    .criterion_key(CoverageFilterCriterionKey::ResourceType)
+                    .filter_condition(CoverageFilterCondition::builder().equals("ECS").build())
+                    .build(),
+            )
+            .build();
+        let criteria = &criteria;
+        all_pages(|token| async move {
+            let page = call!(
+                self,
+                "guardduty:ListCoverage",
+                self.guardduty
+                    .list_coverage()
+                    .detector_id(detector)
+                    .filter_criteria(criteria.clone())
+                    .set_next_token(token)
+                    .send()
+            )?;
+            let records = page
+                .resources()
+                .iter()
+                .filter_map(|r| {
+                    let ecs = r.resource_details()?.ecs_cluster_details()?;
+                    let fargate = ecs.fargate_details();
+                    Some(Coverage {
+                        account: r.account_id().unwrap_or_default().to_string(),
+                        cluster: ecs.cluster_name().unwrap_or_default().to_string(),
+                        status: r
+                            .coverage_status()
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_default(),
+                        issue: r.issue().map(str::to_string),
+                        updated_at: r.updated_at().and_then(|t| {
+                            t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()
+                        }),
+                        management_type: fargate
+                            .and_then(|f| f.management_type())
+                            .map(|m| m.as_str().to_string()),
+                        fargate_issues: fargate.map(|f| f.issues().to_vec()).unwrap_or_default(),
+                        container_instances: ecs.container_instance_details().and_then(|c| {
+                            Some((
+                                c.covered_container_instances()?,
+                                c.compatible_container_instances()?,
+                            ))
+                        }),
+                    })
+                })
+                .collect();
+            Ok((records, page.next_token().map(str::to_string)))
+        })
+        .await
+    }
+
+    async fn ecs_coverage_counts(&self, detector: &str) -> AwsResult<BTreeMap<String, i64>> {
+        use aws_sdk_guardduty::types::{
+            CoverageFilterCondition, CoverageFilterCriteria, CoverageFilterCriterion,
+            CoverageFilterCriterionKey, CoverageStatisticsType,
+        };
+        let out = call!(
+            self,
+            "guardduty:GetCoverageStatistics",
+            self.guardduty
+                .get_coverage_statistics()
+                .detector_id(detector)
+                .statistics_type(CoverageStatisticsType::CountByCoverageStatus)
+                .filter_criteria(
+                    CoverageFilterCriteria::builder()
+                        .filter_criterion(
+                            CoverageFilterCriterion::builder()
+                                .criterion_key(CoverageFilterCriterionKey::ResourceType)
+                                .filter_condition(
+                                    CoverageFilterCondition::builder().equals("ECS").build(),
+                                )
+                                .build(),
+                        )
+                        .build(),
+                )
+                .send()
+        )?;
+        Ok(out
+            .coverage_statistics()
+            .and_then(|s| s.count_by_coverage_status())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.as_str().to_string(), *v))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
 }

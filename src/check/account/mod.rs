@@ -3,6 +3,7 @@
 pub mod agent_sidecar_failed;
 pub mod boundary_blocks_agent;
 pub mod cluster_excluded;
+pub mod coverage_unexplained;
 pub mod endpoint_policy_blocks_agent;
 pub mod endpoint_unreachable;
 pub mod execution_role_lacks_ecr_access;
