@@ -222,9 +222,39 @@ pub struct LiveArgs {
     /// How the ECR fix grants access: a scoped inline policy, or the managed policy
     #[arg(long, value_enum, default_value_t = EcrPolicyArg::Scoped)]
     pub ecr_policy: EcrPolicyArg,
+    /// Scan every active account of the organization (listed with `--org-profile`, or the
+    /// current identity)
+    #[arg(long)]
+    pub org: bool,
+    /// Scan these accounts (comma-separated ids), assuming a role in each
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub accounts: Vec<String>,
+    /// Scan the accounts of a c7n-org `accounts.yml` (`accounts: [{account_id, name, role,
+    /// regions, tags}]`)
+    #[arg(long, value_name = "FILE")]
+    pub accounts_file: Option<PathBuf>,
+    /// Role assumed in each account [default: OrganizationAccountAccessRole]
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+    /// Role ARN per account, `{account}` replaced (`arn:aws:iam::{account}:role/Audit`)
+    #[arg(long, value_name = "TEMPLATE")]
+    pub role_arn_template: Option<String>,
+    /// External id for the assumed roles
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// Accounts × regions scanned at once, across the organization
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
     /// Print the number of AWS calls per API on stderr at the end
     #[arg(long, hide = true)]
     pub call_stats: bool,
+}
+
+impl LiveArgs {
+    /// True when more than the current identity's account is scanned.
+    pub fn many_accounts(&self) -> bool {
+        self.org || !self.accounts.is_empty() || self.accounts_file.is_some()
+    }
 }
 
 #[derive(Debug, Args)]

@@ -159,6 +159,8 @@ pub trait Organizations {
     /// The SCPs on the path from `account` to the root, account first; none when the
     /// organization has SCPs disabled. A policy that does not parse has a `null` document.
     async fn scp_path(&self, account: &str) -> AwsResult<Vec<ScpLevel>>;
+    /// The organization's accounts (`ListAccounts`, every page): id, name and status.
+    async fn accounts(&self) -> AwsResult<Vec<OrgAccount>>;
 }
 
 /// Everything fargate-rtm reads from and changes in an AWS account, one region at a time.

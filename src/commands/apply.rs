@@ -23,6 +23,10 @@ use std::io::{self, IsTerminal, Write};
 
 pub fn run(args: ApplyArgs, printer: &Printer) -> Result<i32> {
     match Mode::of(&args.paths, &args.live, &args.fix)? {
+        Mode::Account(live) if live.many_accounts() => Err(Error::usage(
+            "`apply --live` changes one account at a time; `--org`, `--accounts` and `--accounts-file` are for `plan`",
+        )
+        .with_hint("review `fargate-rtm plan --live --org`, then apply each account with its `--profile`")),
         Mode::Account(live) => {
             // The same option checks as `plan` (`--platform-version`, `--execution-role-arn`).
             let opts = plan_options(&args.fix)?;

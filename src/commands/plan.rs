@@ -112,6 +112,9 @@ pub(super) fn account_plan(
     printer: &Printer,
     show_progress: bool,
 ) -> Result<Plan> {
+    if live.many_accounts() {
+        return runtime()?.block_on(org_plan(live, opts, printer, show_progress));
+    }
     runtime()?.block_on(async {
         let config = sdk::load_config(live.profile.as_deref(), None).await;
         let regions: Vec<String> = if live.regions.is_empty() {
@@ -181,4 +184,170 @@ pub(super) fn account_plan(
         }
         Ok(plan)
     })
+}
+
+/// Scans many accounts (`--org`, `--accounts`, `--accounts-file`): a role assumed in each,
+/// accounts × regions scanned concurrently under one bound (`--concurrency`) with the SDK's
+/// adaptive retry. An account that cannot be assumed or read is not checked, with the reason;
+/// the others go on. The plan is grouped by account, then region.
+async fn org_plan(
+    live: &LiveArgs,
+    opts: &PlanOptions,
+    printer: &Printer,
+    show_progress: bool,
+) -> Result<Plan> {
+    use crate::aws::{Organizations as _, Sts as _};
+    use crate::input::org::{self, Roles, Target};
+    use futures::stream::{self, StreamExt};
+    if live.concurrency == 0 {
+        return Err(Error::usage("`--concurrency` must be at least 1"));
+    }
+    let config = sdk::load_config_with(live.profile.as_deref(), None, true).await;
+    let regions: Vec<String> = if live.regions.is_empty() {
+        match config.region() {
+            Some(r) => vec![r.to_string()],
+            None => {
+                return Err(Error::usage("no AWS region").with_hint(
+                    "pass `--region REGION`, or set `AWS_REGION` or a region in the profile",
+                ));
+            }
+        }
+    } else {
+        live.regions.clone()
+    };
+    let home = sdk::SdkAws::new(&config, &regions[0]);
+    let me = home.caller_identity().await.map_err(|e| {
+        Error::new(
+            crate::error::Kind::Aws,
+            format!("cannot read the caller's identity: {e}"),
+        )
+        .with_hint("check the credentials (`aws sts get-caller-identity`) and `--profile`")
+    })?;
+    let roles = Roles {
+        name: live.role_name.clone(),
+        template: live.role_arn_template.clone(),
+        partition: me.partition.clone(),
+    };
+    let org_config = match &live.org_profile {
+        Some(p) => Some(sdk::load_config_with(Some(p), Some(&regions[0]), true).await),
+        None => None,
+    };
+    let targets: Vec<Target> = if let Some(file) = &live.accounts_file {
+        org::from_file(file, &roles, &me.account).map_err(Error::usage)?
+    } else if !live.accounts.is_empty() {
+        org::from_ids(&live.accounts, &roles, &me.account).map_err(Error::usage)?
+    } else {
+        let lister = match &org_config {
+            Some(c) => home.with_organizations(c),
+            None => home,
+        };
+        let accounts = lister.accounts().await.map_err(|e| {
+            Error::new(crate::error::Kind::Aws, format!("cannot list the organization's accounts: {e}"))
+                .with_hint("run from the management account or a delegated administrator, or give `--org-profile PROFILE`, `--accounts` or `--accounts-file`")
+        })?;
+        org::from_organization(&accounts, &roles, &me.account)
+    };
+    // One credential chain per account: the caller's, or the role assumed in it.
+    let mut configs = Vec::new();
+    for t in &targets {
+        let conf = match &t.role_arn {
+            None => config.clone(),
+            Some(arn) => {
+                let mut b = aws_config::sts::AssumeRoleProvider::builder(arn.clone())
+                    .session_name("fargate-rtm")
+                    .configure(&config);
+                if let Some(id) = &live.external_id {
+                    b = b.external_id(id.clone());
+                }
+                let provider = b.build().await;
+                config
+                    .to_builder()
+                    .credentials_provider(
+                        aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+                    )
+                    .build()
+            }
+        };
+        configs.push(conf);
+    }
+    let scope = Scope {
+        clusters: live.clusters.clone(),
+        services: live.services.clone(),
+        default_execution_role: Some(
+            opts.checks
+                .execution_role_arn
+                .clone()
+                .unwrap_or_else(|| "ecsTaskExecutionRole".to_string()),
+        ),
+        org_profile: org_config.is_some(),
+    };
+    let bar = Bar::new(show_progress);
+    let pairs: Vec<(usize, String)> = targets
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| {
+            let rs = if t.regions.is_empty() {
+                regions.clone()
+            } else {
+                t.regions.clone()
+            };
+            rs.into_iter().map(move |r| (i, r))
+        })
+        .collect();
+    let (scope, bar, configs, org_config) = (&scope, &bar, &configs, &org_config);
+    let mut results: Vec<_> = stream::iter(pairs)
+        .map(|(i, region)| async move {
+            let mut aws = sdk::SdkAws::new(&configs[i], &region);
+            if let Some(c) = org_config {
+                aws = aws.with_organizations(c);
+            }
+            let inv = account::scan(&aws, scope, bar).await;
+            (i, region, inv, aws.calls())
+        })
+        .buffer_unordered(live.concurrency)
+        .collect()
+        .await;
+    bar.finish();
+    results.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let mut plan = Plan::default();
+    let mut calls: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (i, region, inv, region_calls) in results {
+        let t = &targets[i];
+        for (api, n) in region_calls {
+            *calls.entry(api).or_default() += n;
+        }
+        match inv {
+            Ok(inv) if inv.identity.account != t.account => plan.errors.push(InputError::new(
+                format!("account {} ({}) region {region}", t.account, t.name),
+                format!(
+                    "not checked: the credentials read account {}, not {}",
+                    inv.identity.account, t.account
+                ),
+                Some("check `--role-arn-template` and the roles in `--accounts-file`"),
+            )),
+            Ok(inv) => plan.extend(planner::account::plan_inventory(
+                &inv,
+                opts,
+                live.ecr_policy.into(),
+            )),
+            Err(e) => plan.errors.push(InputError::new(
+                format!("account {} ({}) region {region}", t.account, t.name),
+                format!("not checked: {e}"),
+                Some(match &t.role_arn {
+                    Some(_) => "check that the role exists in that account and trusts the caller (`--role-name`, `--role-arn-template`, `--external-id`)",
+                    None => "check the credentials (`aws sts get-caller-identity`) and `--profile`",
+                }),
+            )),
+        }
+    }
+    if live.call_stats {
+        let total: usize = calls.values().sum();
+        let lines: Vec<String> = calls.iter().map(|(api, n)| format!("{api} {n}")).collect();
+        printer.status(&format!("AWS calls: {total}\n{}", lines.join("\n")));
+    }
+    plan.accounts = targets
+        .iter()
+        .map(|t| (t.account.clone(), t.name.clone()))
+        .collect();
+    Ok(plan)
 }

@@ -136,10 +136,22 @@ pub struct FixOut<'a> {
     reason: Option<&'a str>,
 }
 
+/// The account of a resource named by its ARN (`arn:aws:ecs:REGION:ACCOUNT:...`).
+pub fn arn_account(resource: &str) -> Option<&str> {
+    let mut parts = resource.split(':');
+    (parts.next() == Some("arn"))
+        .then(|| parts.nth(3))
+        .flatten()
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+}
+
 #[derive(Serialize)]
 pub struct FindingOut<'a> {
     check: &'static str,
     severity: Severity,
+    /// The AWS account of a live resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<&'a str>,
     resource: &'a str,
     subject: &'a str,
     line: Option<usize>,
@@ -153,6 +165,7 @@ impl<'a> From<&'a Finding> for FindingOut<'a> {
         FindingOut {
             check: f.check.slug,
             severity: f.severity,
+            account: arn_account(&f.resource),
             resource: &f.resource,
             subject: &f.subject,
             line: f.line,

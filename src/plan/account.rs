@@ -270,9 +270,11 @@ pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy
     }
     plan.account.coverage = coverage;
     if let crate::model::inventory::CoverageRead::Unreadable(e) = &inv.coverage {
-        plan.account
-            .coverage_unread
-            .push((inv.region.clone(), e.to_string()));
+        plan.account.coverage_unread.push((
+            inv.identity.account.clone(),
+            inv.region.clone(),
+            e.to_string(),
+        ));
     }
     if let crate::model::inventory::CoverageRead::Read {
         counts: Ok(counts), ..

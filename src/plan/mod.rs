@@ -113,9 +113,9 @@ pub struct AccountPart {
     pub operations: Vec<PlannedOperation>,
     /// GuardDuty's coverage of each scanned cluster, beside the findings.
     pub coverage: Vec<crate::coverage::ClusterCoverage>,
-    /// Regions whose coverage could not be read, and why (GuardDuty's view beside the plan,
+    /// (account, region, why) whose coverage could not be read (GuardDuty's view beside the plan,
     /// not a prerequisite: it does not change the exit code).
-    pub coverage_unread: Vec<(String, String)>,
+    pub coverage_unread: Vec<(String, String, String)>,
     /// GuardDuty's count of ECS clusters by coverage status, by region (the whole detector).
     pub coverage_counts:
         std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>,
@@ -129,6 +129,8 @@ pub struct Plan {
     pub account: AccountPart,
     /// Files a directory walk found that are not ECS documents: file and why.
     pub ignored: Vec<(String, String)>,
+    /// The accounts of an organization scan (id, name), in scan order; empty for one account.
+    pub accounts: Vec<(String, String)>,
 }
 
 impl Plan {

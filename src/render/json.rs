@@ -21,6 +21,9 @@ enum ChangeOut<'a> {
         dropped_nulls: usize,
     },
     Operation {
+        /// The AWS account of the resource.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        account: Option<&'a str>,
         resource: &'a str,
         action: &'static str,
         title: &'a str,
@@ -83,7 +86,7 @@ struct Output<'a> {
     /// it (live mode).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     coverage: &'a [crate::coverage::ClusterCoverage],
-    /// Regions whose coverage could not be read: `{region, reason}` (live mode).
+    /// Where coverage could not be read: `{account, region, reason}` (live mode).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     coverage_not_checked: Vec<serde_json::Value>,
     /// GuardDuty's count of ECS clusters by coverage status, by region (live mode).
@@ -131,6 +134,7 @@ pub fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                     .operations
                     .iter()
                     .map(|o| ChangeOut::Operation {
+                        account: crate::model::finding::arn_account(&o.resource),
                         resource: &o.resource,
                         action: o.operation.name(),
                         title: &o.title,
@@ -177,7 +181,9 @@ pub fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
             .account
             .coverage_unread
             .iter()
-            .map(|(region, reason)| serde_json::json!({"region": region, "reason": reason}))
+            .map(|(account, region, reason)| {
+                serde_json::json!({"account": account, "region": region, "reason": reason})
+            })
             .collect(),
         coverage_counts: &plan.account.coverage_counts,
         summary: super::text::summary(plan),

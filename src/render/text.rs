@@ -71,7 +71,26 @@ pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> 
     if with_findings > GROUP_ABOVE && style.diff != DiffMode::All {
         grouped(plan, out, style)?;
     } else {
+        // An organization: each account under its own heading.
+        let mut current: Option<&str> = None;
         for doc in &plan.docs {
+            if plan.accounts.len() > 1 {
+                let account = crate::model::finding::arn_account(&doc.resource);
+                if account.is_some() && account != current {
+                    current = account;
+                    let id = account.unwrap_or_default();
+                    let name = plan
+                        .accounts
+                        .iter()
+                        .find(|(a, _)| a == id)
+                        .map(|(_, n)| n.as_str())
+                        .filter(|n| *n != id);
+                    match name {
+                        Some(n) => writeln!(out, "== account {id} ({n})")?,
+                        None => writeln!(out, "== account {id}")?,
+                    }
+                }
+            }
             let (live_findings, live_not_checked) = live_on(&doc.resource);
             let findings: Vec<&Finding> = doc.findings.iter().chain(live_findings).collect();
             let not_checked: Vec<&NotChecked> =
@@ -129,6 +148,7 @@ pub fn render(plan: &Plan, out: &mut dyn Write, style: Style) -> io::Result<()> 
         )?;
     }
     dropped_nulls(plan, out)?;
+    accounts(plan, out)?;
     coverage(plan, out)?;
     operations(&plan.account.operations, out, style)?;
     writeln!(out)?;
@@ -320,6 +340,58 @@ fn dropped_nulls(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// An organization scan: what each account got, one line each.
+fn accounts(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    if plan.accounts.len() < 2 {
+        return Ok(());
+    }
+    use crate::model::finding::arn_account;
+    writeln!(out)?;
+    writeln!(out, "Accounts:")?;
+    for (id, name) in &plan.accounts {
+        let shown = if name == id {
+            format!("`{id}`")
+        } else {
+            format!("`{id}` ({name})")
+        };
+        let unread: Vec<&crate::model::InputError> = plan
+            .errors
+            .iter()
+            .filter(|e| e.resource.starts_with(&format!("account {id} ")))
+            .collect();
+        let docs: Vec<&DocPlan> = plan
+            .docs
+            .iter()
+            .filter(|d| arn_account(&d.resource) == Some(id.as_str()))
+            .collect();
+        let errors = plan
+            .findings()
+            .filter(|f| arn_account(&f.resource) == Some(id.as_str()))
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        let ops = plan
+            .account
+            .operations
+            .iter()
+            .filter(|o| arn_account(&o.resource) == Some(id.as_str()))
+            .count();
+        let mut line = format!(
+            "  {shown}: {}, {}, {}",
+            plural(docs.len(), "document", "documents"),
+            plural(errors, "error", "errors"),
+            plural(ops, "AWS operation", "AWS operations")
+        );
+        if !unread.is_empty() {
+            line.push_str(&format!(
+                "; not checked in {}",
+                plural(unread.len(), "region", "regions")
+            ));
+        }
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
 /// How long ago an RFC 3339 time was (`3 days ago`), from now.
 pub fn age(rfc3339: &str) -> Option<String> {
     let then = aws_smithy_types::DateTime::from_str(
@@ -348,8 +420,12 @@ fn coverage(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out)?;
     writeln!(out, "GuardDuty coverage (`ListCoverage`):")?;
-    for (region, why) in &plan.account.coverage_unread {
-        writeln!(out, "  not checked in `{region}`: {why}")?;
+    for (account, region, why) in &plan.account.coverage_unread {
+        if plan.accounts.len() > 1 {
+            writeln!(out, "  not checked in `{region}` of `{account}`: {why}")?;
+        } else {
+            writeln!(out, "  not checked in `{region}`: {why}")?;
+        }
     }
     for c in &plan.account.coverage {
         let mut head = format!("  cluster `{}` ({}", c.cluster, c.region);

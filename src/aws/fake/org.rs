@@ -44,6 +44,21 @@ const NOT_IN_USE: &str =
     "AWSOrganizationsNotInUseException: Your account is not a member of an organization.";
 
 impl Organizations for FakeAws {
+    async fn accounts(&self) -> AwsResult<Vec<crate::aws::OrgAccount>> {
+        self.read(&["organizations:ListAccounts"], |a| match &a.organization {
+            None => Err(err(
+                "organizations:ListAccounts",
+                ErrorKind::NotInOrganization,
+                NOT_IN_USE,
+            )),
+            Some(_) => Ok(vec![crate::aws::OrgAccount {
+                id: a.identity.account.clone(),
+                name: a.identity.account.clone(),
+                status: "ACTIVE".into(),
+            }]),
+        })
+    }
+
     async fn organization(&self) -> AwsResult<Organization> {
         let api = "organizations:DescribeOrganization";
         self.read(&[api], |a| {

@@ -32,14 +32,29 @@ pub struct SdkAws {
 
 /// How the scan reaches AWS: the standard credential chain, with optional profile and region.
 pub async fn load_config(profile: Option<&str>, region: Option<&str>) -> aws_config::SdkConfig {
+    load_config_with(profile, region, false).await
+}
+
+/// `load_config`, with the SDK's adaptive retry (a client-side rate limiter that slows down on
+/// throttling) when `adaptive`: many accounts and regions scanned at once.
+pub async fn load_config_with(
+    profile: Option<&str>,
+    region: Option<&str>,
+    adaptive: bool,
+) -> aws_config::SdkConfig {
     // Five attempts with backoff, unless `AWS_MAX_ATTEMPTS` says otherwise.
     let attempts = std::env::var("AWS_MAX_ATTEMPTS")
         .ok()
         .and_then(|v| v.parse().ok())
         .filter(|n| *n > 0)
         .unwrap_or(5);
+    let retry = if adaptive {
+        aws_config::retry::RetryConfig::adaptive()
+    } else {
+        aws_config::retry::RetryConfig::standard()
+    };
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(attempts));
+        .retry_config(retry.with_max_attempts(attempts));
     if let Some(p) = profile {
         // An explicit profile wins over credentials in the environment, as with the AWS CLI.
         let creds = aws_config::profile::ProfileFileCredentialsProvider::builder()

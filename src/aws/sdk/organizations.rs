@@ -19,6 +19,37 @@ impl Organizations for SdkAws {
         })
     }
 
+    async fn accounts(&self) -> AwsResult<Vec<OrgAccount>> {
+        all_pages(|token| async move {
+            let page = call!(
+                self,
+                "organizations:ListAccounts",
+                self.organizations
+                    .list_accounts()
+                    .set_next_token(token)
+                    .send()
+            )?;
+            let accounts = page
+                .accounts()
+                .iter()
+                .map(|a| OrgAccount {
+                    id: a.id().unwrap_or_default().to_string(),
+                    name: a.name().unwrap_or_default().to_string(),
+                    status: a
+                        .state()
+                        .map(|s| s.as_str().to_string())
+                        .or_else(|| {
+                            #[allow(deprecated)]
+                            a.status().map(|s| s.as_str().to_string())
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect();
+            Ok((accounts, page.next_token().map(str::to_string)))
+        })
+        .await
+    }
+
     async fn scp_path(&self, account: &str) -> AwsResult<Vec<ScpLevel>> {
         // SCPs apply when the root has the policy type (enabled, or on its way in or out).
         let roots = call!(
