@@ -114,17 +114,26 @@ pub struct IssueView {
     /// The issue as GuardDuty wrote it.
     pub text: String,
     pub task_definition: Option<String>,
-    /// `current` (a scanned service runs the task definition) or `historical` (none does: a
-    /// task that ran recently); `None` when the issue names none.
+    /// `current` (a scanned service runs the task definition) or `not-scanned` (none does: a
+    /// task that stopped since, a `RunTask` or scheduled task, or a service outside the scan);
+    /// `None` when the issue names none.
     pub when: Option<&'static str>,
     /// The findings that explain it: `` `check` on subject ``.
     pub explained_by: Vec<String>,
+    /// The same findings by (check, resource), to find them again.
+    #[serde(skip)]
+    pub explained_keys: Vec<(&'static str, String)>,
+    /// Whether any check could explain it (its rule names some).
+    #[serde(skip)]
+    pub explainable: bool,
 }
 
 impl IssueView {
-    /// Neither explained nor historical (what `coverage-unexplained` reports).
+    /// What `coverage-unexplained` reports: an issue no finding explains, unless it is on a
+    /// task definition no scanned service runs and a finding could have explained it (the
+    /// configuration that caused it may be gone).
     pub fn unexplained(&self) -> bool {
-        self.explained_by.is_empty() && self.when != Some("historical")
+        self.explained_by.is_empty() && (self.when != Some("not-scanned") || !self.explainable)
     }
 }
 
@@ -145,6 +154,9 @@ pub struct ClusterCoverage {
     pub ec2_gap: Option<Ec2Gap>,
     /// Findings on a cluster GuardDuty reports healthy: not yet observed by GuardDuty.
     pub not_yet_observed: Vec<String>,
+    /// The same findings by (check, resource).
+    #[serde(skip)]
+    pub not_yet_observed_keys: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -224,6 +236,7 @@ pub fn reconcile(inv: &Inventory, findings: &[&Finding]) -> Option<Vec<ClusterCo
         };
         let all: Vec<&Service> = cluster_services(inv, c).collect();
         let label = |f: &Finding| format!("`{}` on the {}", f.check.slug, f.subject);
+        let key = |f: &Finding| (f.check.slug, f.resource.clone());
         let mut issues = Vec::new();
         for text in &rec.fargate_issues {
             let issue = parse(text);
@@ -236,21 +249,20 @@ pub fn reconcile(inv: &Inventory, findings: &[&Finding]) -> Option<Vec<ClusterCo
                             .filter(|s| names(&s.task_definition, td))
                             .collect();
                         if running.is_empty() {
-                            (Some("historical"), running)
+                            (Some("not-scanned"), running)
                         } else {
                             (Some("current"), running)
                         }
                     }
                     None => (None, all.clone()),
                 };
-            let explained_by: Vec<String> = if when == Some("historical") {
+            let explaining: Vec<&&Finding> = if when == Some("not-scanned") {
                 Vec::new()
             } else {
                 findings
                     .iter()
                     .filter(|f| issue.explained_by.contains(&f.check.slug))
                     .filter(|f| touches(inv, f, c, &services))
-                    .map(|f| label(f))
                     .collect()
             };
             issues.push(IssueView {
@@ -258,7 +270,9 @@ pub fn reconcile(inv: &Inventory, findings: &[&Finding]) -> Option<Vec<ClusterCo
                 text: issue.raw,
                 task_definition: issue.task_definition,
                 when,
-                explained_by,
+                explained_by: explaining.iter().map(|f| label(f)).collect(),
+                explained_keys: explaining.iter().map(|f| key(f)).collect(),
+                explainable: !issue.explained_by.is_empty(),
             });
         }
         let ec2_gap = rec
@@ -268,12 +282,11 @@ pub fn reconcile(inv: &Inventory, findings: &[&Finding]) -> Option<Vec<ClusterCo
                 covered,
                 compatible,
             });
-        let not_yet_observed = if rec.status == "HEALTHY" {
+        let unobserved: Vec<&&Finding> = if rec.status == "HEALTHY" {
             findings
                 .iter()
                 .filter(|f| f.severity == crate::model::Severity::Error)
                 .filter(|f| touches(inv, f, c, &all) && !f.resource.is_empty())
-                .map(|f| label(f))
                 .collect()
         } else {
             Vec::new()
@@ -288,8 +301,30 @@ pub fn reconcile(inv: &Inventory, findings: &[&Finding]) -> Option<Vec<ClusterCo
             management_type: rec.management_type.clone(),
             issues,
             ec2_gap,
-            not_yet_observed,
+            not_yet_observed: unobserved.iter().map(|f| label(f)).collect(),
+            not_yet_observed_keys: unobserved.iter().map(|f| key(f)).collect(),
         });
+    }
+    // A finding that explains an issue somewhere is observed, whatever another cluster says.
+    let explained: Vec<(&'static str, String)> = out
+        .iter()
+        .flat_map(|c| {
+            c.issues
+                .iter()
+                .flat_map(|i| i.explained_keys.iter().cloned())
+        })
+        .collect();
+    for c in &mut out {
+        let keep: Vec<bool> = c
+            .not_yet_observed_keys
+            .iter()
+            .map(|k| !explained.contains(k))
+            .collect();
+        let mut it = keep.iter();
+        c.not_yet_observed.retain(|_| *it.next().unwrap_or(&true));
+        let mut it = keep.iter();
+        c.not_yet_observed_keys
+            .retain(|_| *it.next().unwrap_or(&true));
     }
     Some(out)
 }

@@ -27,7 +27,7 @@ fn guardduty(rules: Vec<aws_smithy_mocks::Rule>) -> SdkAws {
 }
 
 /// Every issue family of the documentation (each rule's examples), an unparsed string, a
-/// historical task definition and an EC2 gap, over two pages, read through the SDK: each issue
+/// task definition no service runs and an EC2 gap, over two pages, read through the SDK: each issue
 /// is read by its own rule.
 #[test]
 fn list_coverage_through_the_sdk() {
@@ -88,8 +88,8 @@ fn list_coverage_through_the_sdk() {
                 r.next_token() == Some("page-2")
                     && r.filter_criteria()
                         .is_some_and(|c| c.filter_criterion().iter().any(|k| {
-                            k.criterion_key().is_some_and(|k| k.as_str() == "RESOURCE_TYPE")
-                                && k.filter_condition().is_some_and(|c| c.equals() == ["ECS"])
+                            k.criterion_key().is_some_and(|k| k.as_str() == "ACCOUNT_ID")
+                                && k.filter_condition().is_some_and(|c| c.equals() == ["123456789012"])
                         }))
             })
             .then_output(move || {
@@ -109,7 +109,7 @@ fn list_coverage_through_the_sdk() {
         }),
     ];
     let aws = guardduty(rules);
-    let records = block(aws.ecs_coverage("d-1")).unwrap();
+    let records = block(aws.ecs_coverage("d-1", "123456789012")).unwrap();
     assert_eq!(records.len(), 2, "both pages: {records:?}");
     let prod = &records[0];
     assert_eq!(
@@ -139,7 +139,7 @@ fn list_coverage_through_the_sdk() {
     }
     assert_eq!(read.last(), Some(&None));
     assert_eq!(records[1].status, "HEALTHY");
-    let counts = block(aws.ecs_coverage_counts("d-1")).unwrap();
+    let counts = block(aws.ecs_coverage_counts("d-1", "123456789012")).unwrap();
     assert_eq!(
         counts,
         [("HEALTHY".to_string(), 4), ("UNHEALTHY".to_string(), 1)].into()
@@ -160,7 +160,7 @@ fn list_coverage_access_denied() {
             )
         }),
     ];
-    let e = block(guardduty(rules).ecs_coverage("d-1")).unwrap_err();
+    let e = block(guardduty(rules).ecs_coverage("d-1", "123456789012")).unwrap_err();
     assert_eq!(e.kind, ErrorKind::AccessDenied, "{e}");
 }
 
@@ -201,13 +201,15 @@ const PULL: &str = "Agent exited: Reason: CannotPullContainerError: pull image m
 
 /// Each issue beside the findings that explain it; one no finding explains, or no rule reads, is
 /// a `coverage-unexplained` warning; an issue on a task definition no service runs is
-/// historical; an EC2 gap is said to be outside Fargate.
+/// `not-scanned` (warned about only when no check could explain it); an EC2 gap is said to be
+/// outside Fargate.
 #[test]
 fn issues_are_matched_to_the_findings_that_explain_them() {
     let issues = [
         PULL,
         "TaskExecutionRole missing from TaskDefinition - 'web:2'",
         "Something new happened to the agent",
+        "Unsupported invocation by AWS Batch for task(s) in TaskDefinition - 'job:1'",
     ];
     let mut rec = record("UNHEALTHY", &issues);
     rec.container_instances = Some((1, 3));
@@ -220,7 +222,7 @@ fn issues_are_matched_to_the_findings_that_explain_them() {
         c.issues[0].explained_by,
         ["`execution-role-lacks-ecr-access` on the role `exec`"]
     );
-    assert_eq!(c.issues[1].when, Some("historical"));
+    assert_eq!(c.issues[1].when, Some("not-scanned"));
     assert!(!c.issues[1].unexplained());
     assert_eq!(c.issues[2].rule, "unparsed");
     assert_eq!(c.ec2_gap.map(|g| (g.covered, g.compatible)), Some((1, 3)));
@@ -229,9 +231,15 @@ fn issues_are_matched_to_the_findings_that_explain_them() {
         .filter(|f| f.check.slug == "coverage-unexplained")
         .map(|f| f.message.as_str())
         .collect();
+    // A task definition no scanned service runs: warned about only when no check could
+    // explain it (a Batch job's task).
+    assert_eq!(c.issues[3].when, Some("not-scanned"));
     assert_eq!(
         warned,
-        ["GuardDuty reports an issue no rule reads: \"Something new happened to the agent\""]
+        [
+            "GuardDuty reports an issue no rule reads: \"Something new happened to the agent\"",
+            "GuardDuty reports `unsupported-invocation`, which no finding explains: \"Unsupported invocation by AWS Batch for task(s) in TaskDefinition - 'job:1'\"",
+        ]
     );
     let mut text = Vec::new();
     render::text::render(&p, &mut text, Default::default()).unwrap();
@@ -241,12 +249,12 @@ fn issues_are_matched_to_the_findings_that_explain_them() {
         "  cluster `prod` (us-east-1): UNHEALTHY, updated 2025-11-30T00:00:00Z (",
         "    issue pull-failed (current, `web:3`): \"Agent exited: Reason: CannotPullContainerError",
         "      explained by `execution-role-lacks-ecr-access` on the role `exec`",
-        "    issue execution-role-missing (historical, `web:2`)",
-        "      no scanned service runs it now (a task that ran recently)",
+        "    issue execution-role-missing (not-scanned, `web:2`)",
+        "      no scanned service runs it (a task that stopped since, a `RunTask` or scheduled task, or a service outside the scan)",
         "    issue unparsed: \"Something new happened to the agent\"",
         "      explained by no finding (`coverage-unexplained`)",
         "    EC2 container instances: 1 of 3 covered (outside Fargate: not checked here)",
-        "GuardDuty coverage: 0 healthy, 1 unhealthy (3 issues, 1 unexplained)",
+        "GuardDuty coverage: 0 healthy, 1 unhealthy (4 issues, 2 unexplained)",
     ] {
         assert!(text.contains(line), "{line}\n{text}");
     }
@@ -259,7 +267,10 @@ fn issues_are_matched_to_the_findings_that_explain_them() {
         v["coverage"][0]["issues"][0]["explained_by"][0],
         "`execution-role-lacks-ecr-access` on the role `exec`"
     );
-    assert_eq!(v["coverage_counts"]["us-east-1"]["UNHEALTHY"], 1);
+    assert_eq!(
+        v["coverage_counts"]["123456789012"]["us-east-1"]["UNHEALTHY"],
+        1
+    );
     let sarif = render::sarif::to_value(&p);
     let related = sarif["runs"][0]["results"]
         .as_array()
@@ -283,7 +294,7 @@ fn issues_are_matched_to_the_findings_that_explain_them() {
         .filter(|f| f.check.slug == "coverage-unexplained")
         .map(|f| f.message.as_str())
         .collect();
-    assert_eq!(warned.len(), 2, "{warned:?}");
+    assert_eq!(warned.len(), 3, "{warned:?}");
     assert!(
         warned[0].contains("`pull-failed`, which no finding explains"),
         "{warned:?}"

@@ -143,6 +143,9 @@ fn handle(mut client: TcpStream, upstream: &str, rates: Rates, n: u64, injected:
     let Ok(mut up) = TcpStream::connect(upstream) else {
         return;
     };
+    // A proxy never waits forever: an upstream that keeps the connection open past its answer
+    // (moto's 404 for an API it does not serve, under load) is cut, and the client retries.
+    let _ = up.set_read_timeout(Some(Duration::from_secs(15)));
     let text = String::from_utf8_lossy(&req[..head.len()]).to_string();
     let rewritten: String = text
         .split("\r\n")

@@ -201,6 +201,13 @@ fn an_accounts_file_selects_accounts_and_one_unreadable_account_is_not_checked()
     ]);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(by_account(&v).len(), 2, "{}", r.stdout);
+    let r = moto.run(&["plan", "--live", "--org", "--out", "org.plan.json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`--out` saves one account's plan"),
+        "{}",
+        r.stderr
+    );
     let r = moto.run(&["apply", "--live", "--org", "--auto-approve"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("one account at a time"), "{}", r.stderr);

@@ -144,12 +144,17 @@ pub trait Ec2 {
 #[allow(async_fn_in_trait)]
 pub trait GuardDuty {
     async fn detector(&self) -> AwsResult<Option<Detector>>;
-    /// `ListCoverage` filtered to resource type `ECS`: every ECS cluster record the detector
-    /// sees (every page).
-    async fn ecs_coverage(&self, detector: &str) -> AwsResult<Vec<Coverage>>;
-    /// `GetCoverageStatistics` (`COUNT_BY_COVERAGE_STATUS`, resource type `ECS`): resources by
-    /// coverage status.
-    async fn ecs_coverage_counts(&self, detector: &str) -> AwsResult<BTreeMap<String, i64>>;
+    /// `ListCoverage` filtered to resource type `ECS` and `account`: every ECS cluster record
+    /// of the account the detector sees (every page; a delegated administrator sees its
+    /// members').
+    async fn ecs_coverage(&self, detector: &str, account: &str) -> AwsResult<Vec<Coverage>>;
+    /// `GetCoverageStatistics` (`COUNT_BY_COVERAGE_STATUS`, resource type `ECS`, `account`):
+    /// clusters by coverage status.
+    async fn ecs_coverage_counts(
+        &self,
+        detector: &str,
+        account: &str,
+    ) -> AwsResult<BTreeMap<String, i64>>;
 }
 
 /// Organizations: the organization and the SCPs on an account's path.

@@ -16,6 +16,12 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<i32> {
     let format = Format::from(args.format);
     // File mode or account mode, decided once: the plan, and its saved form for `--out`.
     let (plan, saved) = match Mode::of(&args.paths, &args.live, &args.fix)? {
+        Mode::Account(live) if live.many_accounts() && args.out.is_some() => {
+            return Err(Error::usage(
+                "`--out` saves one account's plan; `--org`, `--accounts` and `--accounts-file` scan many",
+            )
+            .with_hint("save each account's plan with `--profile`, then `fargate-rtm apply PLAN_FILE`"));
+        }
         Mode::Account(live) => {
             let show = format == Format::Text && !printer.quiet && io::stderr().is_terminal();
             let plan = account_plan(live, &opts, printer, show)?;
@@ -223,30 +229,43 @@ async fn org_plan(
         )
         .with_hint("check the credentials (`aws sts get-caller-identity`) and `--profile`")
     })?;
+    if let Some(t) = &live.role_arn_template
+        && !t.contains("{account}")
+    {
+        return Err(
+            Error::usage(format!("`--role-arn-template {t}` has no `{{account}}`"))
+                .with_hint("write it as `arn:aws:iam::{account}:role/NAME`"),
+        );
+    }
     let roles = Roles {
         name: live.role_name.clone(),
         template: live.role_arn_template.clone(),
         partition: me.partition.clone(),
     };
+    // Organizations (the account list, each member's SCPs) is read with `--org-profile`, else
+    // with the caller's credentials, never with a member's role (members cannot read SCPs).
     let org_config = match &live.org_profile {
         Some(p) => Some(sdk::load_config_with(Some(p), Some(&regions[0]), true).await),
         None => None,
     };
+    let org_reader = org_config.clone().unwrap_or_else(|| config.clone());
     let targets: Vec<Target> = if let Some(file) = &live.accounts_file {
         org::from_file(file, &roles, &me.account).map_err(Error::usage)?
     } else if !live.accounts.is_empty() {
         org::from_ids(&live.accounts, &roles, &me.account).map_err(Error::usage)?
     } else {
-        let lister = match &org_config {
-            Some(c) => home.with_organizations(c),
-            None => home,
-        };
+        let lister = home.with_organizations(&org_reader);
         let accounts = lister.accounts().await.map_err(|e| {
             Error::new(crate::error::Kind::Aws, format!("cannot list the organization's accounts: {e}"))
                 .with_hint("run from the management account or a delegated administrator, or give `--org-profile PROFILE`, `--accounts` or `--accounts-file`")
         })?;
         org::from_organization(&accounts, &roles, &me.account)
     };
+    if targets.is_empty() {
+        return Err(Error::usage("no account to scan").with_hint(
+            "`--org` found no `ACTIVE` account; check `--accounts` or the `accounts` of `--accounts-file`",
+        ));
+    }
     // One credential chain per account: the caller's, or the role assumed in it.
     let mut configs = Vec::new();
     for t in &targets {
@@ -255,7 +274,9 @@ async fn org_plan(
             Some(arn) => {
                 let mut b = aws_config::sts::AssumeRoleProvider::builder(arn.clone())
                     .session_name("fargate-rtm")
-                    .configure(&config);
+                    .configure(&config)
+                    // STS needs a region even when only `--region` gives one.
+                    .region(aws_config::Region::new(regions[0].clone()));
                 if let Some(id) = &live.external_id {
                     b = b.external_id(id.clone());
                 }
@@ -294,13 +315,10 @@ async fn org_plan(
             rs.into_iter().map(move |r| (i, r))
         })
         .collect();
-    let (scope, bar, configs, org_config) = (&scope, &bar, &configs, &org_config);
+    let (scope, bar, configs, org_reader) = (&scope, &bar, &configs, &org_reader);
     let mut results: Vec<_> = stream::iter(pairs)
         .map(|(i, region)| async move {
-            let mut aws = sdk::SdkAws::new(&configs[i], &region);
-            if let Some(c) = org_config {
-                aws = aws.with_organizations(c);
-            }
+            let aws = sdk::SdkAws::new(&configs[i], &region).with_organizations(org_reader);
             let inv = account::scan(&aws, scope, bar).await;
             (i, region, inv, aws.calls())
         })

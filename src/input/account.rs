@@ -137,8 +137,10 @@ pub async fn scan<A: Aws>(aws: &A, scope: &Scope, progress: &dyn Progress) -> Aw
         let detector = aws.detector().await;
         let coverage = match &detector {
             Ok(Some(d)) if d.runtime_monitoring => {
-                let (records, counts) =
-                    futures::join!(aws.ecs_coverage(&d.id), aws.ecs_coverage_counts(&d.id));
+                let (records, counts) = futures::join!(
+                    aws.ecs_coverage(&d.id, account),
+                    aws.ecs_coverage_counts(&d.id, account)
+                );
                 match records {
                     // A delegated administrator sees its members' clusters too.
                     Ok(records) => CoverageRead::Read {

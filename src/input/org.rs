@@ -141,6 +141,21 @@ pub fn from_file(path: &Path, roles: &Roles, caller: &str) -> Result<Vec<Target>
                 ));
             }
         };
+        if a.get("role")
+            .is_some_and(|r| !r.is_string() && !r.is_null())
+        {
+            return Err(format!(
+                "`{shown}`: account `{id}`: `role` is not one role (role chaining is not supported)"
+            ));
+        }
+        if regions.iter().any(|r| r == "all") {
+            return Err(format!(
+                "`{shown}`: account `{id}`: `regions: [all]` is not supported: list the regions"
+            ));
+        }
+        if out.iter().any(|t: &Target| t.account == id) {
+            return Err(format!("`{shown}`: account `{id}` is listed twice"));
+        }
         out.push(Target {
             name: field("name").unwrap_or(&id).to_string(),
             role_arn: match field("role") {

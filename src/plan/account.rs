@@ -250,10 +250,10 @@ pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy
     outcome.extend(cov);
     // A finding on a cluster GuardDuty reports healthy is kept, and said to be unobserved.
     let unobserved = |f: &Finding| {
-        let label = format!("`{}` on the {}", f.check.slug, f.subject);
+        let key = (f.check.slug, f.resource.clone());
         coverage
             .iter()
-            .find(|c| c.not_yet_observed.contains(&label))
+            .find(|c| c.not_yet_observed_keys.contains(&key))
             .map(|c| c.cluster.clone())
     };
     for f in td_docs
@@ -282,6 +282,8 @@ pub fn plan_inventory(inv: &Inventory, opts: &PlanOptions, ecr_policy: EcrPolicy
     {
         plan.account
             .coverage_counts
+            .entry(inv.identity.account.clone())
+            .or_default()
             .insert(inv.region.clone(), counts.clone());
     }
     let mut ops: Vec<PlannedOperation> = Vec::new();

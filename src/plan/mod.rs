@@ -116,10 +116,15 @@ pub struct AccountPart {
     /// (account, region, why) whose coverage could not be read (GuardDuty's view beside the plan,
     /// not a prerequisite: it does not change the exit code).
     pub coverage_unread: Vec<(String, String, String)>,
-    /// GuardDuty's count of ECS clusters by coverage status, by region (the whole detector).
-    pub coverage_counts:
-        std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>,
+    /// GuardDuty's count of the account's ECS clusters by coverage status, by account and region.
+    pub coverage_counts: CoverageCounts,
 }
+
+/// Clusters by coverage status, by region, by account.
+pub type CoverageCounts = std::collections::BTreeMap<
+    String,
+    std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>,
+>;
 
 /// The whole plan: documents and the inputs that could not be used.
 #[derive(Debug, Clone, Default)]
@@ -187,12 +192,21 @@ impl Plan {
         self.account
             .coverage_unread
             .extend(other.account.coverage_unread);
-        self.account
-            .coverage_counts
-            .extend(other.account.coverage_counts);
+        for (account, regions) in other.account.coverage_counts {
+            self.account
+                .coverage_counts
+                .entry(account)
+                .or_default()
+                .extend(regions);
+        }
         for op in other.account.operations {
+            // The same operation in another account (the same role name, service name) is
+            // another operation.
+            let account = crate::model::finding::arn_account(&op.resource);
             if !self.account.operations.iter().any(|o| {
-                o.operation == op.operation && (o.region == op.region || op.operation.is_global())
+                o.operation == op.operation
+                    && (o.region == op.region || op.operation.is_global())
+                    && crate::model::finding::arn_account(&o.resource) == account
             }) {
                 self.account.operations.push(op);
             }
@@ -274,5 +288,24 @@ mod tests {
                 ("us-east-1", "iam:AttachRolePolicy")
             ]
         );
+    }
+
+    /// The same operation in two accounts of an organization is two operations.
+    #[test]
+    fn the_same_operation_in_two_accounts_is_kept_twice() {
+        let attach = Operation::AttachRolePolicy {
+            role_name: "ecsTaskExecutionRole".into(),
+            policy_arn: "arn:aws:iam::aws:policy/p".into(),
+        };
+        let in_account = |account: &str| {
+            let mut p = planned("us-east-1", attach.clone());
+            p.account.operations[0].resource =
+                format!("arn:aws:iam::{account}:role/ecsTaskExecutionRole");
+            p
+        };
+        let mut plan = in_account("111111111111");
+        plan.extend(in_account("222222222222"));
+        plan.extend(in_account("111111111111"));
+        assert_eq!(plan.account.operations.len(), 2);
     }
 }

@@ -89,10 +89,10 @@ struct Output<'a> {
     /// Where coverage could not be read: `{account, region, reason}` (live mode).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     coverage_not_checked: Vec<serde_json::Value>,
-    /// GuardDuty's count of ECS clusters by coverage status, by region (live mode).
+    /// GuardDuty's count of ECS clusters by coverage status, by account and region (live
+    /// mode).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    coverage_counts:
-        &'a std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>,
+    coverage_counts: &'a crate::plan::CoverageCounts,
     summary: String,
     exit_code: i32,
 }

@@ -45,14 +45,14 @@ pub fn to_value(plan: &Plan) -> serde_json::Value {
         .collect();
     // The coverage issues each finding explains, as related locations on the cluster.
     let explains = |f: &crate::model::Finding| -> Vec<Location> {
-        let label = format!("`{}` on the {}", f.check.slug, f.subject);
+        let key = (f.check.slug, f.resource.clone());
         plan.account
             .coverage
             .iter()
             .flat_map(|c| {
                 c.issues
                     .iter()
-                    .filter(|i| i.explained_by.contains(&label))
+                    .filter(|i| i.explained_keys.contains(&key))
                     .map(move |i| (c, i))
             })
             .map(|(c, i)| {

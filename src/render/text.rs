@@ -449,10 +449,10 @@ fn coverage(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                 _ => String::new(),
             };
             writeln!(out, "    issue {}{when}: \"{}\"", i.rule, i.text)?;
-            if i.when == Some("historical") {
+            if i.when == Some("not-scanned") && !i.unexplained() {
                 writeln!(
                     out,
-                    "      no scanned service runs it now (a task that ran recently)"
+                    "      no scanned service runs it (a task that stopped since, a `RunTask` or scheduled task, or a service outside the scan)"
                 )?;
             } else if i.explained_by.is_empty() {
                 writeln!(

@@ -25,11 +25,15 @@ impl GuardDuty for FakeAws {
         self.read(&["guardduty:GetDetector"], |a| Ok(a.detector.clone()))
     }
 
-    async fn ecs_coverage(&self, _detector: &str) -> AwsResult<Vec<Coverage>> {
+    async fn ecs_coverage(&self, _detector: &str, _account: &str) -> AwsResult<Vec<Coverage>> {
         self.read(&["guardduty:ListCoverage"], |a| Ok(a.coverage.clone()))
     }
 
-    async fn ecs_coverage_counts(&self, _detector: &str) -> AwsResult<BTreeMap<String, i64>> {
+    async fn ecs_coverage_counts(
+        &self,
+        _detector: &str,
+        _account: &str,
+    ) -> AwsResult<BTreeMap<String, i64>> {
         self.read(&["guardduty:GetCoverageStatistics"], |a| {
             let mut out = BTreeMap::new();
             for c in &a.coverage {

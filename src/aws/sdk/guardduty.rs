@@ -39,19 +39,8 @@ impl GuardDuty for SdkAws {
         }))
     }
 
-    async fn ecs_coverage(&self, detector: &str) -> AwsResult<Vec<Coverage>> {
-        use aws_sdk_guardduty::types::{
-            CoverageFilterCondition, CoverageFilterCriteria, CoverageFilterCriterion,
-            CoverageFilterCriterionKey,
-        };
-        let criteria = CoverageFilterCriteria::builder()
-            .filter_criterion(
-                CoverageFilterCriterion::builder()
-                    .criterion_key(CoverageFilterCriterionKey::ResourceType)
-                    .filter_condition(CoverageFilterCondition::builder().equals("ECS").build())
-                    .build(),
-            )
-            .build();
+    async fn ecs_coverage(&self, detector: &str, account: &str) -> AwsResult<Vec<Coverage>> {
+        let criteria = criteria(account);
         let criteria = &criteria;
         all_pages(|token| async move {
             let page = call!(
@@ -99,11 +88,12 @@ impl GuardDuty for SdkAws {
         .await
     }
 
-    async fn ecs_coverage_counts(&self, detector: &str) -> AwsResult<BTreeMap<String, i64>> {
-        use aws_sdk_guardduty::types::{
-            CoverageFilterCondition, CoverageFilterCriteria, CoverageFilterCriterion,
-            CoverageFilterCriterionKey, CoverageStatisticsType,
-        };
+    async fn ecs_coverage_counts(
+        &self,
+        detector: &str,
+        account: &str,
+    ) -> AwsResult<BTreeMap<String, i64>> {
+        use aws_sdk_guardduty::types::CoverageStatisticsType;
         let out = call!(
             self,
             "guardduty:GetCoverageStatistics",
@@ -111,18 +101,7 @@ impl GuardDuty for SdkAws {
                 .get_coverage_statistics()
                 .detector_id(detector)
                 .statistics_type(CoverageStatisticsType::CountByCoverageStatus)
-                .filter_criteria(
-                    CoverageFilterCriteria::builder()
-                        .filter_criterion(
-                            CoverageFilterCriterion::builder()
-                                .criterion_key(CoverageFilterCriterionKey::ResourceType)
-                                .filter_condition(
-                                    CoverageFilterCondition::builder().equals("ECS").build(),
-                                )
-                                .build(),
-                        )
-                        .build(),
-                )
+                .filter_criteria(criteria(account))
                 .send()
         )?;
         Ok(out
@@ -135,4 +114,22 @@ impl GuardDuty for SdkAws {
             })
             .unwrap_or_default())
     }
+}
+
+/// Coverage records of resource type `ECS` in `account`.
+fn criteria(account: &str) -> aws_sdk_guardduty::types::CoverageFilterCriteria {
+    use aws_sdk_guardduty::types::{
+        CoverageFilterCondition, CoverageFilterCriteria, CoverageFilterCriterion,
+        CoverageFilterCriterionKey,
+    };
+    let equals = |key: CoverageFilterCriterionKey, value: &str| {
+        CoverageFilterCriterion::builder()
+            .criterion_key(key)
+            .filter_condition(CoverageFilterCondition::builder().equals(value).build())
+            .build()
+    };
+    CoverageFilterCriteria::builder()
+        .filter_criterion(equals(CoverageFilterCriterionKey::ResourceType, "ECS"))
+        .filter_criterion(equals(CoverageFilterCriterionKey::AccountId, account))
+        .build()
 }

@@ -22,8 +22,10 @@ issue on a task definition a scanned service runs that no finding explains, or t
 reads, is this warning, with GuardDuty's text.
 
 Why: a disagreement is either a gap in the configuration fargate-rtm does not check yet, or a
-wrong rule; both are worth a look. An issue on a task definition no scanned service runs any
-more (GuardDuty keeps recently stopped tasks) is shown as historical, not warned about.
+wrong rule; both are worth a look. An issue on a task definition no scanned service runs (a
+task that stopped since, a `RunTask` or scheduled task, a service outside the scan) is shown as
+`not-scanned`; it is warned about only when no check could explain it (an unsupported
+invocation, an unidentified issue), since the configuration that caused it may be gone.
 
 Fix: none; read GuardDuty's text. Without `guardduty:ListCoverage` the comparison is said to
 be not checked beside the plan; it is GuardDuty's view, not a prerequisite, so the rest of the
