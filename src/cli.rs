@@ -53,6 +53,7 @@ pub enum FormatArg {
     Json,
     Patch,
     Sarif,
+    Html,
 }
 
 impl From<FormatArg> for Format {
@@ -62,6 +63,7 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Patch => Format::Patch,
             FormatArg::Sarif => Format::Sarif,
+            FormatArg::Html => Format::Html,
         }
     }
 }

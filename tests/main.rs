@@ -21,6 +21,7 @@ mod coverage;
 mod document_checks;
 mod fault_injection;
 mod fuzz;
+mod html_report;
 mod org_scan_moto;
 mod pre_commit_hook;
 mod properties;

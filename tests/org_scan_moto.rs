@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The organization: the management account (moto's default, empty) and three members.
-fn organization() -> (Moto, Vec<String>) {
+pub(crate) fn organization() -> (Moto, Vec<String>) {
     let moto = Moto::start();
     let ids = block(async {
         let conf = moto.config().await;

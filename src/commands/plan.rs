@@ -43,7 +43,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<i32> {
             let inputs = expand_inputs(paths, &(&args.walk).into())?;
             // Only the text format shows the patched documents; a saved plan needs fingerprints.
             let opts = PlanOptions {
-                materialize: format == Format::Text,
+                materialize: matches!(format, Format::Text | Format::Html),
                 fingerprint: args.out.is_some(),
                 ..opts.clone()
             };
@@ -108,6 +108,7 @@ fn render(
         Format::Json => render::json::write(plan, out),
         Format::Patch => render::patches(plan, out),
         Format::Sarif => render::write_json(out, &render::sarif::to_value(plan)),
+        Format::Html => render::html::write(plan, out),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Renderers: pure functions from a plan to text, JSON, RFC 6902 patches or SARIF, written to
 //! any `io::Write`.
 
+pub mod html;
 pub mod json;
 pub mod patch;
 pub mod sarif;
@@ -14,6 +15,8 @@ pub enum Format {
     Json,
     Patch,
     Sarif,
+    /// One self-contained page.
+    Html,
 }
 
 /// Writes `value` as pretty JSON with a final newline.
