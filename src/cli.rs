@@ -139,7 +139,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
-    /// The journal `apply --live` wrote
+    /// The journal `apply --live` wrote, or the folder of journals `apply --live --org` wrote
     #[arg(value_name = "JOURNAL")]
     pub journal: PathBuf,
     /// Roll back without asking
@@ -157,6 +157,16 @@ pub struct RollbackArgs {
     /// Named profile from the AWS config files
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
+    /// A run's folder (`apply --live --org`): the role assumed in each account
+    /// [default: OrganizationAccountAccessRole]
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+    /// A run's folder: the role ARN per account, `{account}` replaced
+    #[arg(long, value_name = "TEMPLATE")]
+    pub role_arn_template: Option<String>,
+    /// A run's folder: the external id for the assumed roles
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]

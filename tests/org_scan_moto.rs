@@ -208,7 +208,82 @@ fn an_accounts_file_selects_accounts_and_one_unreadable_account_is_not_checked()
         "{}",
         r.stderr
     );
-    let r = moto.run(&["apply", "--live", "--org", "--auto-approve"]);
+}
+
+/// `apply --live --org`: one confirmation, then each account with its own credentials and one
+/// journal per account and region; planned again, the organization is ready; `rollback DIR`
+/// undoes the whole run and the gaps are back.
+#[test]
+fn an_organization_is_applied_and_rolled_back_as_one_run() {
+    let (moto, ids) = organization();
+    // A run's folder is its own: an existing one is refused before anything changes.
+    let r = moto.run(&[
+        "apply",
+        "--live",
+        "--org",
+        "--auto-approve",
+        "--journal",
+        moto.home.path().to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("one account at a time"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("exists: a run's journals go in a new folder"),
+        "{}",
+        r.stderr
+    );
+    let run = moto.home.path().join("run");
+    let r = moto.run(&[
+        "apply",
+        "--live",
+        "--org",
+        "--auto-approve",
+        "--journal",
+        run.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("applied, by account"), "{}", r.stderr);
+    for (id, name) in ids.iter().zip(["prod", "dev", "batch"]) {
+        assert!(
+            r.stderr.contains(&format!("`{id}` ({name}): ")),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            run.join(format!("{id}-us-east-1.jsonl")).is_file(),
+            "one journal per account and region"
+        );
+    }
+    let after = moto.run(&["plan", "--live", "--org", "--format", "json"]);
+    let v: Value = serde_json::from_str(&after.stdout).unwrap();
+    let errors: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // The whole run undone, account by account.
+    let r = moto.run(&[
+        "rollback",
+        run.to_str().unwrap(),
+        "--auto-approve",
+        "--deregister",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let back = moto.run(&["plan", "--live", "--org", "--format", "json"]);
+    let v: Value = serde_json::from_str(&back.stdout).unwrap();
+    let found = by_account(&v);
+    assert!(
+        found[&ids[0]].contains(&"platform-version-too-old".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        found[&ids[1]].contains(&"agent-memory-headroom".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        found[&ids[2]].contains(&"execution-role-lacks-ecr-access".to_string()),
+        "{found:?}"
+    );
 }

@@ -40,6 +40,18 @@ pub struct Outcome {
     pub changed: Vec<String>,
 }
 
+/// What one run has done so far, carried from one journal to the next when a run spans several
+/// (one per region of an account).
+#[derive(Default)]
+pub struct RunState {
+    new_revisions: BTreeMap<String, String>,
+    new_groups: BTreeMap<String, String>,
+    /// Resources this run already changed: their fingerprint is expected to differ now.
+    touched: Vec<Subject>,
+    /// Task definitions as read (and found unchanged) right before their first change.
+    documents: BTreeMap<String, Value>,
+}
+
 /// Runs the operations in order. Stops at the first failure; everything after it is skipped
 /// with the reason.
 pub async fn execute<A: Aws>(
@@ -47,13 +59,23 @@ pub async fn execute<A: Aws>(
     ops: &[PlannedOperation],
     journal: &mut Journal,
 ) -> std::io::Result<Outcome> {
+    execute_in(regions, ops, journal, &mut RunState::default()).await
+}
+
+/// `execute`, continuing the run `state` describes (what earlier journals of it changed).
+pub async fn execute_in<A: Aws>(
+    regions: &BTreeMap<String, A>,
+    ops: &[PlannedOperation],
+    journal: &mut Journal,
+    state: &mut RunState,
+) -> std::io::Result<Outcome> {
     let mut out = Outcome::default();
-    let mut new_revisions: BTreeMap<String, String> = BTreeMap::new();
-    let mut new_groups: BTreeMap<String, String> = BTreeMap::new();
-    // Resources this run already changed: their fingerprint is expected to differ now.
-    let mut touched: Vec<Subject> = Vec::new();
-    // Task definitions as read (and found unchanged) right before their first change.
-    let mut documents: BTreeMap<String, Value> = BTreeMap::new();
+    let RunState {
+        new_revisions,
+        new_groups,
+        touched,
+        documents,
+    } = state;
     let tags = created_tags(&journal.run);
     for (i, op) in ops.iter().enumerate() {
         if out.failed.is_some() {
@@ -98,7 +120,7 @@ pub async fn execute<A: Aws>(
         if let Some(fp) = &op.fingerprint {
             touched.push(fp.of.clone());
         }
-        let operation = resolve(&op.operation, &new_revisions, &new_groups);
+        let operation = resolve(&op.operation, new_revisions, new_groups);
         // What undoes the step, when it is known before the call, is journaled with the
         // `before` record: a run killed during the call can still be rolled back.
         let undo = match undo_before(aws, &operation).await {
@@ -118,7 +140,7 @@ pub async fn execute<A: Aws>(
                 | Operation::CreateVpcEndpoint { .. }
         );
         journal.record(json!({"seq": seq, "phase": "before", "region": op.region, "resource": op.resource, "operation": operation, "undo": undo, "tags": created.then_some(&tags)}))?;
-        match perform(aws, &operation, &documents, &tags).await {
+        match perform(aws, &operation, documents, &tags).await {
             Ok((result, inverse)) => {
                 let inverse = undo.or(inverse);
                 match (&operation, &result) {

@@ -23,10 +23,7 @@ use std::io::{self, IsTerminal, Write};
 
 pub fn run(args: ApplyArgs, printer: &Printer) -> Result<i32> {
     match Mode::of(&args.paths, &args.live, &args.fix)? {
-        Mode::Account(live) if live.many_accounts() => Err(Error::usage(
-            "`apply --live` changes one account at a time; `--org`, `--accounts` and `--accounts-file` are for `plan`",
-        )
-        .with_hint("review `fargate-rtm plan --live --org`, then apply each account with its `--profile`")),
+        Mode::Account(live) if live.many_accounts() => org_apply(live, &args, printer),
         Mode::Account(live) => {
             // The same option checks as `plan` (`--platform-version`, `--execution-role-arn`).
             let opts = plan_options(&args.fix)?;
@@ -436,4 +433,194 @@ fn operations(
             ))),
         }
     })
+}
+
+/// `apply --live --org` (or `--accounts`, `--accounts-file`): the organization's plan shown,
+/// one confirmation for all of it, then each account in turn with its own credentials: its
+/// operations checked against the account as it is now, carried out region by region with one
+/// journal per account and region (`DIR/ACCOUNT-REGION.jsonl`, `DIR` from `--journal` or
+/// `.fargate-rtm/run-TIME`). A failure stops that account only; the summary says what each got,
+/// and `rollback DIR` undoes the whole run.
+fn org_apply(live: &LiveArgs, args: &ApplyArgs, printer: &Printer) -> Result<i32> {
+    use crate::model::finding::arn_account;
+    let opts = plan_options(&args.fix)?;
+    let show = !printer.quiet && io::stderr().is_terminal();
+    let rt = runtime()?;
+    let scan = rt.block_on(super::plan::org_scan(live, &opts, printer, show))?;
+    let plan = &scan.plan;
+    plan.errors.iter().for_each(|e| printer.input_error(e));
+    text::render(plan, &mut printer.stderr(), stderr_style(printer))?;
+    let only = args.only.map(Applicability::from);
+    let (ops, left): (Vec<&PlannedOperation>, Vec<&PlannedOperation>) = plan
+        .account
+        .operations
+        .iter()
+        .partition(|o| only.is_none_or(|a| o.applicability == a));
+    if !left.is_empty() {
+        let names: Vec<String> = left
+            .iter()
+            .map(|o| format!("`{}` ({})", o.operation.name(), o.applicability.as_str()))
+            .collect();
+        printer.status(&format!(
+            "left in the plan by `--only`: {} operation{}: {}",
+            left.len(),
+            plural(left.len()),
+            names.join(", ")
+        ));
+    }
+    // Every operation must belong to one scanned account, or nothing is changed.
+    let scanned = |o: &PlannedOperation| {
+        arn_account(&o.resource).is_some_and(|a| scan.accounts.iter().any(|(t, _)| t.account == a))
+    };
+    if let Some(o) = ops.iter().find(|o| !scanned(o)) {
+        return Err(Error::new(
+            Kind::Input,
+            format!(
+                "cannot tell which account `{}` ({}) changes; nothing was changed",
+                o.operation.name(),
+                o.resource
+            ),
+        )
+        .with_hint("apply that account alone with its `--profile`"));
+    }
+    let had_errors = !plan.errors.is_empty() || plan.not_checked().next().is_some();
+    if ops.is_empty() {
+        printer.status("nothing to apply");
+        return Ok(if had_errors { 1 } else { 0 });
+    }
+    let accounts: BTreeSet<&str> = ops
+        .iter()
+        .filter_map(|o| arn_account(&o.resource))
+        .collect();
+    let dir = args.journal.clone().unwrap_or_else(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        std::path::PathBuf::from(".fargate-rtm").join(format!("run-{now}"))
+    });
+    // A run's folder holds that run only (rollback undoes the whole folder).
+    if dir.exists() {
+        return Err(Error::usage(format!(
+            "`{}` exists: a run's journals go in a new folder; nothing was changed",
+            dir.display()
+        ))
+        .with_hint("give `--journal` a folder that does not exist yet"));
+    }
+    confirm(
+        &format!(
+            "Carry out {} AWS operation{} in {} account{}?",
+            ops.len(),
+            plural(ops.len()),
+            accounts.len(),
+            plural(accounts.len())
+        ),
+        args.auto_approve,
+        "nothing was changed",
+    )?;
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+    }
+    std::fs::create_dir(&dir).map_err(|e| Error::io("create", &dir, e))?;
+    // The role each account was reached with, for `rollback DIR`.
+    let roles: serde_json::Map<String, serde_json::Value> = scan
+        .accounts
+        .iter()
+        .filter_map(|(t, _)| Some((t.account.clone(), t.role_arn.clone()?.into())))
+        .collect();
+    crate::apply::files::write_atomic(
+        &dir.join("run.json"),
+        &serde_json::to_vec_pretty(&serde_json::json!({"roles": roles})).unwrap_or_default(),
+        Some(0o600),
+    )
+    .map_err(|e| Error::io("write", &dir.join("run.json"), e))?;
+    // One run id in every journal of the run.
+    let run_id = {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        format!("{nanos:x}-{:x}", std::process::id())
+    };
+    let mut failed = 0;
+    let mut lines = Vec::new();
+    for (target, config) in &scan.accounts {
+        let mine: Vec<PlannedOperation> = ops
+            .iter()
+            .filter(|o| arn_account(&o.resource) == Some(target.account.as_str()))
+            .map(|o| (*o).clone())
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let shown = format!("`{}` ({})", target.account, target.name);
+        let regions: BTreeSet<String> = mine.iter().map(|o| o.region.clone()).collect();
+        let result: std::result::Result<usize, String> = rt.block_on(async {
+            let clients: BTreeMap<String, SdkAws> = regions
+                .iter()
+                .map(|r| (r.clone(), SdkAws::new(config, r)))
+                .collect();
+            let stale = stale(&clients, &mine).await;
+            if !stale.is_empty() {
+                return Err(format!("stale, nothing changed: {}", stale.join("; ")));
+            }
+            let mut done = 0;
+            // One run over the account's regions: what one region's steps changed is expected
+            // changed in the next.
+            let mut state = crate::apply::account::RunState::default();
+            let stopped = |done: usize, why: String| {
+                format!("{why}; stopped after {done} of {} operations", mine.len())
+            };
+            for region in &regions {
+                let here: Vec<PlannedOperation> = mine
+                    .iter()
+                    .filter(|o| &o.region == region)
+                    .cloned()
+                    .collect();
+                let path = dir.join(format!("{}-{region}.jsonl", target.account));
+                let mut journal = Journal::open(&path).map_err(|e| {
+                    stopped(
+                        done,
+                        format!("cannot open the journal `{}`: {e}", path.display()),
+                    )
+                })?;
+                journal.run = run_id.clone();
+                let outcome =
+                    crate::apply::account::execute_in(&clients, &here, &mut journal, &mut state)
+                        .await
+                        .map_err(|e| {
+                            stopped(
+                                done,
+                                format!("cannot write the journal `{}`: {e}", path.display()),
+                            )
+                        })?;
+                done += outcome.done;
+                if let Some((what, err)) = outcome.failed {
+                    return Err(stopped(done, format!("{what}: {err}")));
+                }
+            }
+            Ok(done)
+        });
+        match result {
+            Ok(done) => lines.push(format!("{shown}: {done} of {} operations", mine.len())),
+            Err(why) => {
+                failed += 1;
+                lines.push(format!("{shown}: {why}"));
+            }
+        }
+    }
+    printer.status(&format!(
+        "applied, by account (journals in `{}`):\n  {}",
+        dir.display(),
+        lines.join("\n  ")
+    ));
+    if failed > 0 {
+        printer.warning(&format!(
+            "{failed} account{} stopped; undo the run with `fargate-rtm rollback {}`",
+            plural(failed),
+            dir.display()
+        ));
+        return Ok(1);
+    }
+    Ok(if had_errors { 1 } else { 0 })
 }

@@ -193,16 +193,57 @@ pub(super) fn account_plan(
     })
 }
 
-/// Scans many accounts (`--org`, `--accounts`, `--accounts-file`): a role assumed in each,
-/// accounts × regions scanned concurrently under one bound (`--concurrency`) with the SDK's
-/// adaptive retry. An account that cannot be assumed or read is not checked, with the reason;
-/// the others go on. The plan is grouped by account, then region.
+/// `config` with the credentials of `role_arn` assumed (refreshed by the SDK when they expire).
+pub(super) async fn assumed(
+    config: &aws_config::SdkConfig,
+    role_arn: &str,
+    external_id: Option<&str>,
+    region: &str,
+) -> aws_config::SdkConfig {
+    let mut b = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .session_name("fargate-rtm")
+        .configure(config)
+        // STS needs a region even when only `--region` gives one.
+        .region(aws_config::Region::new(region.to_string()));
+    if let Some(id) = external_id {
+        b = b.external_id(id);
+    }
+    let provider = b.build().await;
+    config
+        .to_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+        )
+        .build()
+}
+
+/// An organization scan: the plan, and each account with the configuration that reads it.
+pub(super) struct OrgScan {
+    pub plan: Plan,
+    pub accounts: Vec<(crate::input::org::Target, aws_config::SdkConfig)>,
+}
+
 async fn org_plan(
     live: &LiveArgs,
     opts: &PlanOptions,
     printer: &Printer,
     show_progress: bool,
 ) -> Result<Plan> {
+    org_scan(live, opts, printer, show_progress)
+        .await
+        .map(|s| s.plan)
+}
+
+/// Scans many accounts (`--org`, `--accounts`, `--accounts-file`): a role assumed in each,
+/// accounts × regions scanned concurrently under one bound (`--concurrency`) with the SDK's
+/// adaptive retry. An account that cannot be assumed or read is not checked, with the reason;
+/// the others go on. The plan is grouped by account, then region.
+pub(super) async fn org_scan(
+    live: &LiveArgs,
+    opts: &PlanOptions,
+    printer: &Printer,
+    show_progress: bool,
+) -> Result<OrgScan> {
     use crate::aws::{Organizations as _, Sts as _};
     use crate::input::org::{self, Roles, Target};
     use futures::stream::{self, StreamExt};
@@ -270,27 +311,10 @@ async fn org_plan(
     // One credential chain per account: the caller's, or the role assumed in it.
     let mut configs = Vec::new();
     for t in &targets {
-        let conf = match &t.role_arn {
+        configs.push(match &t.role_arn {
             None => config.clone(),
-            Some(arn) => {
-                let mut b = aws_config::sts::AssumeRoleProvider::builder(arn.clone())
-                    .session_name("fargate-rtm")
-                    .configure(&config)
-                    // STS needs a region even when only `--region` gives one.
-                    .region(aws_config::Region::new(regions[0].clone()));
-                if let Some(id) = &live.external_id {
-                    b = b.external_id(id.clone());
-                }
-                let provider = b.build().await;
-                config
-                    .to_builder()
-                    .credentials_provider(
-                        aws_credential_types::provider::SharedCredentialsProvider::new(provider),
-                    )
-                    .build()
-            }
-        };
-        configs.push(conf);
+            Some(arn) => assumed(&config, arn, live.external_id.as_deref(), &regions[0]).await,
+        });
     }
     let scope = Scope {
         clusters: live.clusters.clone(),
@@ -368,5 +392,12 @@ async fn org_plan(
         .iter()
         .map(|t| (t.account.clone(), t.name.clone()))
         .collect();
-    Ok(plan)
+    Ok(OrgScan {
+        plan,
+        accounts: targets
+            .iter()
+            .cloned()
+            .zip(configs.iter().cloned())
+            .collect(),
+    })
 }
