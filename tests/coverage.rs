@@ -357,3 +357,42 @@ fn unreadable_coverage_is_said_and_the_rest_runs() {
     let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(v["coverage_not_checked"][0]["region"], "us-east-1");
 }
+
+/// Coverage a delegated administrator read once for the organization is given to each account's
+/// scan: the account's own `ListCoverage` is not called (here it would be denied), and only its
+/// records are kept.
+#[test]
+fn a_delegated_administrators_coverage_is_read_once_for_every_member() {
+    use fargate_rtm::input::account::{Progress, Scope, scan};
+    struct NoProgress;
+    impl Progress for NoProgress {}
+    let fake = crate::account_checks::fake("tests/fixtures/account/coverage-unexplained.pass.json");
+    fake.edit(|a| a.coverage.clear());
+    fake.fail_always("guardduty:ListCoverage", ErrorKind::AccessDenied);
+    let mut mine = record(
+        "UNHEALTHY",
+        &["Unsupported invocation by AWS Batch for task(s) in TaskDefinition - 'web:3'"],
+    );
+    mine.account = "123456789012".into();
+    let mut other = record("HEALTHY", &[]);
+    other.account = "222222222222".into();
+    let scope = Scope {
+        default_execution_role: Some("ecsTaskExecutionRole".into()),
+        admin_coverage: Some(std::sync::Arc::new(
+            [("us-east-1".to_string(), vec![mine, other])].into(),
+        )),
+        ..Default::default()
+    };
+    let inv = block(scan(&fake, &scope, &NoProgress)).unwrap();
+    let CoverageRead::Read { records, counts } = &inv.coverage else {
+        panic!("{:?}", inv.coverage);
+    };
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].account, "123456789012");
+    assert_eq!(
+        counts.as_ref().unwrap(),
+        &[("UNHEALTHY".to_string(), 1)].into()
+    );
+    let p = plan(&inv);
+    assert!(p.findings().any(|f| f.check.slug == "coverage-unexplained"));
+}

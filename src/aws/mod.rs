@@ -146,7 +146,7 @@ pub trait GuardDuty {
     async fn detector(&self) -> AwsResult<Option<Detector>>;
     /// `ListCoverage` filtered to resource type `ECS` and `account`: every ECS cluster record
     /// of the account the detector sees (every page; a delegated administrator sees its
-    /// members').
+    /// members'). An empty `account`: every account's.
     async fn ecs_coverage(&self, detector: &str, account: &str) -> AwsResult<Vec<Coverage>>;
     /// `GetCoverageStatistics` (`COUNT_BY_COVERAGE_STATUS`, resource type `ECS`, `account`):
     /// clusters by coverage status.

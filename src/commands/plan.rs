@@ -141,6 +141,7 @@ pub(super) fn account_plan(
             None => None,
         };
         let scope = Scope {
+            admin_coverage: None,
             clusters: live.clusters.clone(),
             services: live.services.clone(),
             default_execution_role: Some(
@@ -316,7 +317,38 @@ pub(super) async fn org_scan(
             Some(arn) => assumed(&config, arn, live.external_id.as_deref(), &regions[0]).await,
         });
     }
+    // A delegated GuardDuty administrator sees every member's coverage: read it once per region
+    // (with the caller's credentials) and give each account its part, instead of a read per
+    // account. Used only when the caller's view holds other accounts' records.
+    let admin_coverage = {
+        use crate::aws::GuardDuty as _;
+        let mut all_regions: Vec<String> = targets
+            .iter()
+            .flat_map(|t| {
+                if t.regions.is_empty() {
+                    regions.clone()
+                } else {
+                    t.regions.clone()
+                }
+            })
+            .collect();
+        all_regions.sort();
+        all_regions.dedup();
+        let mut by_region = std::collections::BTreeMap::new();
+        for region in &all_regions {
+            let aws = sdk::SdkAws::new(&config, region);
+            if let Ok(Some(d)) = aws.detector().await
+                && d.runtime_monitoring
+                && let Ok(records) = aws.ecs_coverage(&d.id, "").await
+                && records.iter().any(|r| r.account != me.account)
+            {
+                by_region.insert(region.clone(), records);
+            }
+        }
+        (!by_region.is_empty()).then(|| std::sync::Arc::new(by_region))
+    };
     let scope = Scope {
+        admin_coverage,
         clusters: live.clusters.clone(),
         services: live.services.clone(),
         default_execution_role: Some(

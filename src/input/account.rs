@@ -25,6 +25,18 @@ pub struct Scope {
     pub default_execution_role: Option<String>,
     /// SCPs are read with `--org-profile` (changes the hint when they cannot be read).
     pub org_profile: bool,
+    /// GuardDuty's coverage as a delegated administrator read it once for every member, by
+    /// region: used instead of each account's own `ListCoverage`.
+    pub admin_coverage: Option<std::sync::Arc<BTreeMap<String, Vec<crate::aws::Coverage>>>>,
+}
+
+/// Clusters by coverage status, from records.
+pub fn count_by_status(records: &[crate::aws::Coverage]) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    for r in records {
+        *out.entry(r.status.clone()).or_insert(0) += 1;
+    }
+    out
 }
 
 /// Reports progress (drawn by indicatif on a terminal, nothing otherwise).
@@ -135,7 +147,34 @@ pub async fn scan<A: Aws>(aws: &A, scope: &Scope, progress: &dyn Progress) -> Aw
     let account = identity.account.as_str();
     let detector_fut = async {
         let detector = aws.detector().await;
+        let admin = scope
+            .admin_coverage
+            .as_ref()
+            .and_then(|by_region| by_region.get(&region));
+        let mine = |records: &[crate::aws::Coverage]| -> Vec<crate::aws::Coverage> {
+            records
+                .iter()
+                .filter(|c| {
+                    (c.account.is_empty() || c.account == account)
+                        && names.contains(c.cluster.as_str())
+                })
+                .cloned()
+                .collect()
+        };
         let coverage = match &detector {
+            // Read once for the organization by its delegated administrator.
+            Ok(Some(d)) if d.runtime_monitoring && admin.is_some() => {
+                let all: Vec<crate::aws::Coverage> = admin
+                    .into_iter()
+                    .flatten()
+                    .filter(|c| c.account == account)
+                    .cloned()
+                    .collect();
+                CoverageRead::Read {
+                    records: mine(&all),
+                    counts: Ok(count_by_status(&all)),
+                }
+            }
             Ok(Some(d)) if d.runtime_monitoring => {
                 let (records, counts) = futures::join!(
                     aws.ecs_coverage(&d.id, account),
@@ -144,13 +183,7 @@ pub async fn scan<A: Aws>(aws: &A, scope: &Scope, progress: &dyn Progress) -> Aw
                 match records {
                     // A delegated administrator sees its members' clusters too.
                     Ok(records) => CoverageRead::Read {
-                        records: records
-                            .into_iter()
-                            .filter(|c| {
-                                (c.account.is_empty() || c.account == account)
-                                    && names.contains(c.cluster.as_str())
-                            })
-                            .collect(),
+                        records: mine(&records),
                         counts,
                     },
                     Err(e) => CoverageRead::Unreadable(e),

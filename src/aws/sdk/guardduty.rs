@@ -116,7 +116,8 @@ impl GuardDuty for SdkAws {
     }
 }
 
-/// Coverage records of resource type `ECS` in `account`.
+/// Coverage records of resource type `ECS` in `account` (every account the detector sees when
+/// it is empty).
 fn criteria(account: &str) -> aws_sdk_guardduty::types::CoverageFilterCriteria {
     use aws_sdk_guardduty::types::{
         CoverageFilterCondition, CoverageFilterCriteria, CoverageFilterCriterion,
@@ -128,8 +129,10 @@ fn criteria(account: &str) -> aws_sdk_guardduty::types::CoverageFilterCriteria {
             .filter_condition(CoverageFilterCondition::builder().equals(value).build())
             .build()
     };
-    CoverageFilterCriteria::builder()
-        .filter_criterion(equals(CoverageFilterCriterionKey::ResourceType, "ECS"))
-        .filter_criterion(equals(CoverageFilterCriterionKey::AccountId, account))
-        .build()
+    let mut c = CoverageFilterCriteria::builder()
+        .filter_criterion(equals(CoverageFilterCriterionKey::ResourceType, "ECS"));
+    if !account.is_empty() {
+        c = c.filter_criterion(equals(CoverageFilterCriterionKey::AccountId, account));
+    }
+    c.build()
 }
