@@ -1,4 +1,4 @@
-//! Organization scan cost: `cargo bench --bench org_scan [-- --accounts N]`.
+//! Organization scan cost: `cargo bench --bench org_scan [-- --accounts N] [--latency-ms MS]`.
 //!
 //! Seeds a local moto server with an organization of N member accounts (default 20), each with
 //! 2 regions × 50 Fargate services (10 task definitions, 2 execution roles per region), reached
@@ -154,14 +154,84 @@ async fn seed(conf: &aws_config::SdkConfig, account: &str, region: &str) {
     }
 }
 
+/// A loopback proxy in front of moto that answers each request `latency` later, as a far
+/// endpoint would (one request per connection, each on its own thread). Returns its URL.
+fn latency_proxy(upstream: &str, latency: std::time::Duration) -> String {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = upstream.trim_start_matches("http://").to_string();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let upstream = upstream.clone();
+            std::thread::spawn(move || {
+                let mut client = client;
+                let _ = client.set_read_timeout(Some(std::time::Duration::from_secs(30)));
+                // The request: headers, then the body its content-length gives.
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 65536];
+                let head_end = loop {
+                    let Ok(n) = client.read(&mut chunk) else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let len = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.trim()
+                            .eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0usize);
+                while buf.len() < head_end + len {
+                    let Ok(n) = client.read(&mut chunk) else {
+                        return;
+                    };
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                std::thread::sleep(latency);
+                let Ok(mut up) = TcpStream::connect(&upstream) else {
+                    return;
+                };
+                let _ = up.set_read_timeout(Some(std::time::Duration::from_secs(30)));
+                let rewritten: String = head
+                    .split("\r\n")
+                    .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                    .collect::<Vec<_>>()
+                    .join("\r\n")
+                    .replacen("\r\n\r\n", "\r\nconnection: close\r\n\r\n", 1);
+                let _ = up.write_all(rewritten.as_bytes());
+                let _ = up.write_all(&buf[head_end..]);
+                let mut resp = Vec::new();
+                let _ = up.read_to_end(&mut resp);
+                let _ = client.write_all(&resp);
+            });
+        }
+    });
+    url
+}
+
 /// The median wall time of three runs, and the calls per API of the last.
-fn timed(m: &moto::Moto, args: &[&str]) -> (f64, BTreeMap<String, usize>, usize) {
+fn timed(m: &moto::Moto, args: &[&str], endpoint: &str) -> (f64, BTreeMap<String, usize>, usize) {
     let mut times = Vec::new();
     let mut calls = BTreeMap::new();
     let mut findings = 0;
     for _ in 0..3 {
         let t = Instant::now();
-        let r = m.run(args);
+        let r = m.run_with(args, &[("AWS_ENDPOINT_URL", endpoint)]);
         times.push(t.elapsed().as_secs_f64());
         assert!(r.code == 2, "exit {}: {}", r.code, r.stderr);
         let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -259,7 +329,19 @@ fn main() {
     ];
     one_args.push(&ids[0]);
     one_args.extend(regions);
-    let (one_s, one_calls, one_findings) = timed(&m, &one_args);
+    // `-- --latency-ms N`: every call answered N ms later, as AWS's endpoints are far away.
+    let latency = args
+        .iter()
+        .position(|a| a == "--latency-ms")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(0u64);
+    let endpoint = if latency > 0 {
+        latency_proxy(&m.url, std::time::Duration::from_millis(latency))
+    } else {
+        m.url.clone()
+    };
+    println!("latency added to every call: {latency} ms");
+    let (one_s, one_calls, one_findings) = timed(&m, &one_args, &endpoint);
     let mut org_args = vec![
         "plan",
         "--live",
@@ -271,7 +353,7 @@ fn main() {
     let path = file.to_str().unwrap().to_string();
     org_args.push(&path);
     org_args.extend(regions);
-    let (org_s, org_calls, org_findings) = timed(&m, &org_args);
+    let (org_s, org_calls, org_findings) = timed(&m, &org_args, &endpoint);
     let one_total: usize = one_calls.values().sum();
     let org_total: usize = org_calls.values().sum();
     println!(

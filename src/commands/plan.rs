@@ -320,6 +320,7 @@ pub(super) async fn org_scan(
     // A delegated GuardDuty administrator sees every member's coverage: read it once per region
     // (with the caller's credentials) and give each account its part, instead of a read per
     // account. Used only when the caller's view holds other accounts' records.
+    let mut admin_calls: std::collections::BTreeMap<&'static str, usize> = Default::default();
     let admin_coverage = {
         use crate::aws::GuardDuty as _;
         let mut all_regions: Vec<String> = targets
@@ -343,6 +344,9 @@ pub(super) async fn org_scan(
                 && records.iter().any(|r| r.account != me.account)
             {
                 by_region.insert(region.clone(), records);
+            }
+            for (api, n) in aws.calls() {
+                *admin_calls.entry(api).or_default() += n;
             }
         }
         (!by_region.is_empty()).then(|| std::sync::Arc::new(by_region))
@@ -385,7 +389,8 @@ pub(super) async fn org_scan(
     bar.finish();
     results.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let mut plan = Plan::default();
-    let mut calls: std::collections::BTreeMap<&str, usize> = Default::default();
+    // The administrator's reads count too.
+    let mut calls: std::collections::BTreeMap<&str, usize> = admin_calls;
     for (i, region, inv, region_calls) in results {
         let t = &targets[i];
         for (api, n) in region_calls {
