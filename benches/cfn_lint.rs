@@ -12,6 +12,9 @@
 //! like for like.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[path = "support/pip.rs"]
+mod pip;
+
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -21,28 +24,7 @@ use std::time::Instant;
 const CFN_LINT: &str = "1.58.0";
 
 fn cfn_lint() -> PathBuf {
-    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cfn-lint-venv-{CFN_LINT}"));
-    let bin = venv.join("bin/cfn-lint");
-    if !bin.is_file() {
-        let ok = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .unwrap()
-            .success()
-            && Command::new(venv.join("bin/pip"))
-                .args([
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    &format!("cfn-lint=={CFN_LINT}"),
-                ])
-                .status()
-                .unwrap()
-                .success();
-        assert!(ok, "cannot install cfn-lint {CFN_LINT}");
-    }
-    bin
+    pip::tool("cfn-lint", CFN_LINT, "cfn-lint")
 }
 
 fn sizes(i: usize) -> (&'static str, &'static str, i64) {

@@ -12,6 +12,9 @@
 //! fargate-rtm's invalid sizes (by module and resource), so the comparison is like for like.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[path = "support/pip.rs"]
+mod pip;
+
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -21,28 +24,7 @@ use std::time::Instant;
 const CHECKOV: &str = "3.3.30";
 
 fn checkov() -> PathBuf {
-    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("checkov-venv-{CHECKOV}"));
-    let bin = venv.join("bin/checkov");
-    if !bin.is_file() {
-        let ok = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .unwrap()
-            .success()
-            && Command::new(venv.join("bin/pip"))
-                .args([
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    &format!("checkov=={CHECKOV}"),
-                ])
-                .status()
-                .unwrap()
-                .success();
-        assert!(ok, "cannot install checkov {CHECKOV}");
-    }
-    bin
+    pip::tool("checkov", CHECKOV, "checkov")
 }
 
 /// (cpu, memory, container memory): valid, invalid combination, no agent headroom.

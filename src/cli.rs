@@ -157,14 +157,21 @@ pub struct RollbackArgs {
     /// Named profile from the AWS config files
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
-    /// A run's folder (`apply --live --org`): the role assumed in each account
-    /// [default: OrganizationAccountAccessRole]
+    /// A run's folder (`apply --live --org`): the roles assumed in its accounts
+    #[command(flatten)]
+    pub roles: RoleArgs,
+}
+
+/// The role assumed in each account of an organization.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RoleArgs {
+    /// Role assumed in each account [default: OrganizationAccountAccessRole]
     #[arg(long, value_name = "NAME")]
     pub role_name: Option<String>,
-    /// A run's folder: the role ARN per account, `{account}` replaced
+    /// Role ARN per account, `{account}` replaced (`arn:aws:iam::{account}:role/Audit`)
     #[arg(long, value_name = "TEMPLATE")]
     pub role_arn_template: Option<String>,
-    /// A run's folder: the external id for the assumed roles
+    /// External id for the assumed roles
     #[arg(long, value_name = "ID")]
     pub external_id: Option<String>,
 }
@@ -245,15 +252,8 @@ pub struct LiveArgs {
     /// regions, tags}]`)
     #[arg(long, value_name = "FILE")]
     pub accounts_file: Option<PathBuf>,
-    /// Role assumed in each account [default: OrganizationAccountAccessRole]
-    #[arg(long, value_name = "NAME")]
-    pub role_name: Option<String>,
-    /// Role ARN per account, `{account}` replaced (`arn:aws:iam::{account}:role/Audit`)
-    #[arg(long, value_name = "TEMPLATE")]
-    pub role_arn_template: Option<String>,
-    /// External id for the assumed roles
-    #[arg(long, value_name = "ID")]
-    pub external_id: Option<String>,
+    #[command(flatten)]
+    pub roles: RoleArgs,
     /// Accounts × regions scanned at once, across the organization
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,

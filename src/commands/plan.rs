@@ -124,18 +124,7 @@ pub(super) fn account_plan(
     }
     runtime()?.block_on(async {
         let config = sdk::load_config(live.profile.as_deref(), None).await;
-        let regions: Vec<String> = if live.regions.is_empty() {
-            match config.region() {
-                Some(r) => vec![r.to_string()],
-                None => {
-                    return Err(Error::usage("no AWS region").with_hint(
-                        "pass `--region REGION`, or set `AWS_REGION` or a region in the profile",
-                    ));
-                }
-            }
-        } else {
-            live.regions.clone()
-        };
+        let regions = scan_regions(live, &config)?;
         let org_config = match &live.org_profile {
             Some(p) => Some(sdk::load_config(Some(p), regions.first().map(String::as_str)).await),
             None => None,
@@ -192,6 +181,18 @@ pub(super) fn account_plan(
         }
         Ok(plan)
     })
+}
+
+/// The regions to scan: `--region`, else the profile's or environment's.
+fn scan_regions(live: &LiveArgs, config: &aws_config::SdkConfig) -> Result<Vec<String>> {
+    if !live.regions.is_empty() {
+        return Ok(live.regions.clone());
+    }
+    match config.region() {
+        Some(r) => Ok(vec![r.to_string()]),
+        None => Err(Error::usage("no AWS region")
+            .with_hint("pass `--region REGION`, or set `AWS_REGION` or a region in the profile")),
+    }
 }
 
 /// `config` with the credentials of `role_arn` assumed (refreshed by the SDK when they expire).
@@ -252,18 +253,7 @@ pub(super) async fn org_scan(
         return Err(Error::usage("`--concurrency` must be at least 1"));
     }
     let config = sdk::load_config_with(live.profile.as_deref(), None, true).await;
-    let regions: Vec<String> = if live.regions.is_empty() {
-        match config.region() {
-            Some(r) => vec![r.to_string()],
-            None => {
-                return Err(Error::usage("no AWS region").with_hint(
-                    "pass `--region REGION`, or set `AWS_REGION` or a region in the profile",
-                ));
-            }
-        }
-    } else {
-        live.regions.clone()
-    };
+    let regions = scan_regions(live, &config)?;
     let home = sdk::SdkAws::new(&config, &regions[0]);
     let me = home.caller_identity().await.map_err(|e| {
         Error::new(
@@ -272,7 +262,7 @@ pub(super) async fn org_scan(
         )
         .with_hint("check the credentials (`aws sts get-caller-identity`) and `--profile`")
     })?;
-    if let Some(t) = &live.role_arn_template
+    if let Some(t) = &live.roles.role_arn_template
         && !t.contains("{account}")
     {
         return Err(
@@ -281,8 +271,8 @@ pub(super) async fn org_scan(
         );
     }
     let roles = Roles {
-        name: live.role_name.clone(),
-        template: live.role_arn_template.clone(),
+        name: live.roles.role_name.clone(),
+        template: live.roles.role_arn_template.clone(),
         partition: me.partition.clone(),
     };
     // Organizations (the account list, each member's SCPs) is read with `--org-profile`, else
@@ -314,7 +304,9 @@ pub(super) async fn org_scan(
     for t in &targets {
         configs.push(match &t.role_arn {
             None => config.clone(),
-            Some(arn) => assumed(&config, arn, live.external_id.as_deref(), &regions[0]).await,
+            Some(arn) => {
+                assumed(&config, arn, live.roles.external_id.as_deref(), &regions[0]).await
+            }
         });
     }
     // A delegated GuardDuty administrator sees every member's coverage: read it once per region

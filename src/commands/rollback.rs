@@ -67,7 +67,7 @@ fn run_dir(args: &RollbackArgs, printer: &Printer) -> Result<i32> {
         Error::new(Kind::Aws, format!("cannot read the caller's identity: {e}"))
             .with_hint("check the credentials (`aws sts get-caller-identity`) and `--profile`")
     })?;
-    if let Some(t) = &args.role_arn_template
+    if let Some(t) = &args.roles.role_arn_template
         && !t.contains("{account}")
     {
         return Err(Error::usage(format!(
@@ -75,8 +75,8 @@ fn run_dir(args: &RollbackArgs, printer: &Printer) -> Result<i32> {
         )));
     }
     let roles = Roles {
-        name: args.role_name.clone(),
-        template: args.role_arn_template.clone(),
+        name: args.roles.role_name.clone(),
+        template: args.roles.role_arn_template.clone(),
         partition: me.partition.clone(),
     };
     // The role each account was reached with when the run applied (`run.json`), if known.
@@ -115,7 +115,7 @@ fn run_dir(args: &RollbackArgs, printer: &Printer) -> Result<i32> {
             rt.block_on(super::plan::assumed(
                 &config,
                 &arn,
-                args.external_id.as_deref(),
+                args.roles.external_id.as_deref(),
                 &region,
             ))
         };

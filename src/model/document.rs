@@ -178,6 +178,34 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A Terraform file (`value`: its JSON for `.tf.json`, else null) whose native syntax is `body`;
+/// one without an ECS resource is not an ECS document.
+fn terraform_document(
+    origin: Origin,
+    text: String,
+    bom: bool,
+    value: Value,
+    body: &hcl_edit::structure::Body,
+) -> Result<Document, InputError> {
+    if !super::tf::has_ecs(body) {
+        return Err(InputError::new(
+            origin.display(),
+            "a Terraform file with no `aws_ecs_task_definition` or `aws_ecs_service`",
+            Some("fargate-rtm checks the ECS resources of a module"),
+        )
+        .not_ecs());
+    }
+    Ok(Document {
+        origin,
+        text,
+        bom,
+        value,
+        shape: Shape::Terraform,
+        yaml: None,
+        module: Vec::new(),
+    })
+}
+
 /// Parses bytes into a document, or says exactly why not.
 pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
     let name = origin.display();
@@ -228,23 +256,7 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
             .not_ecs());
         }
         let body = super::tf::parse(&text).map_err(|m| InputError::new(name.clone(), m, None))?;
-        if !super::tf::has_ecs(&body) {
-            return Err(InputError::new(
-                name,
-                "a Terraform file with no `aws_ecs_task_definition` or `aws_ecs_service`",
-                Some("fargate-rtm checks the ECS resources of a module"),
-            )
-            .not_ecs());
-        }
-        return Ok(Document {
-            origin,
-            text,
-            bom,
-            value: Value::Null,
-            shape: Shape::Terraform,
-            yaml: None,
-            module: Vec::new(),
-        });
+        return terraform_document(origin, text, bom, Value::Null, &body);
     }
     if text.trim().is_empty() {
         return Err(InputError::new(
@@ -280,23 +292,7 @@ pub fn parse(origin: Origin, bytes: &[u8]) -> Result<Document, InputError> {
                     Some("`.tf.json` holds `resource`, `variable`, `locals`... as Terraform's JSON syntax describes"),
                 )
             })?;
-        if !super::tf::has_ecs(&native) {
-            return Err(InputError::new(
-                name,
-                "a Terraform file with no `aws_ecs_task_definition` or `aws_ecs_service`",
-                Some("fargate-rtm checks the ECS resources of a module"),
-            )
-            .not_ecs());
-        }
-        return Ok(Document {
-            origin,
-            text,
-            bom,
-            value,
-            shape: Shape::Terraform,
-            yaml: None,
-            module: Vec::new(),
-        });
+        return terraform_document(origin, text, bom, value, &native);
     }
     if crate::plan::tfplan::is_plan(&value) {
         if !crate::plan::tfplan::has_ecs(&value) {
