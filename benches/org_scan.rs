@@ -33,19 +33,6 @@ const SERVICES: usize = 50;
 const TASK_DEFS: usize = 10;
 const ROLES: usize = 2;
 
-async fn config(
-    url: &str,
-    region: &str,
-    creds: aws_sdk_sts::config::Credentials,
-) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(url)
-        .region(aws_config::Region::new(region.to_string()))
-        .credentials_provider(creds)
-        .load()
-        .await
-}
-
 /// One region of one account: a VPC, 2 roles, 10 task definitions, 50 services.
 async fn seed(conf: &aws_config::SdkConfig, account: &str, region: &str) {
     let ec2 = aws_sdk_ec2::Client::new(conf);
@@ -283,25 +270,8 @@ fn main() {
                 .and_then(|s| s.account_id())
                 .unwrap()
                 .to_string();
-            let assumed = aws_sdk_sts::Client::new(&conf)
-                .assume_role()
-                .role_arn(format!(
-                    "arn:aws:iam::{id}:role/OrganizationAccountAccessRole"
-                ))
-                .role_session_name("seed")
-                .send()
-                .await
-                .unwrap();
-            let c = assumed.credentials().unwrap();
-            let creds = aws_sdk_sts::config::Credentials::new(
-                c.access_key_id(),
-                c.secret_access_key(),
-                Some(c.session_token().to_string()),
-                None,
-                "moto",
-            );
             for region in REGIONS {
-                seed(&config(&m.url, region, creds.clone()).await, &id, region).await;
+                seed(&m.member_config(&id, region).await, &id, region).await;
             }
             ids.push(id);
         }

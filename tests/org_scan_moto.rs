@@ -49,26 +49,7 @@ pub(crate) fn organization() -> (Moto, Vec<String>) {
                 .and_then(|s| s.account_id())
                 .unwrap()
                 .to_string();
-            let sts = aws_sdk_sts::Client::new(&conf);
-            let assumed = sts
-                .assume_role()
-                .role_arn(format!(
-                    "arn:aws:iam::{id}:role/OrganizationAccountAccessRole"
-                ))
-                .role_session_name("seed")
-                .send()
-                .await
-                .unwrap();
-            let c = assumed.credentials().unwrap();
-            let member = moto
-                .config_with(aws_sdk_sts::config::Credentials::new(
-                    c.access_key_id(),
-                    c.secret_access_key(),
-                    Some(c.session_token().to_string()),
-                    None,
-                    "moto",
-                ))
-                .await;
+            let member = moto.member_config(&id, "us-east-1").await;
             seed(&member, &setup).await;
             ids.push(id);
         }

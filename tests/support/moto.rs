@@ -122,6 +122,33 @@ impl Moto {
             .await
     }
 
+    /// SDK configuration for `region` of the member `account`, reached by assuming its
+    /// `OrganizationAccountAccessRole` (moto serves the assumed role's calls from that account).
+    pub async fn member_config(&self, account: &str, region: &str) -> aws_config::SdkConfig {
+        let assumed = aws_sdk_sts::Client::new(&self.config().await)
+            .assume_role()
+            .role_arn(format!(
+                "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+            ))
+            .role_session_name("seed")
+            .send()
+            .await
+            .unwrap();
+        let c = assumed.credentials().unwrap();
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.url)
+            .region(aws_config::Region::new(region.to_string()))
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                None,
+                "moto",
+            ))
+            .load()
+            .await
+    }
+
     /// Runs `fargate-rtm ARGS` against this server with dummy credentials.
     pub fn run(&self, args: &[&str]) -> super::Run {
         self.run_with(args, &[])
